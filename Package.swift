@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// SwiftNFN: equivariant metanetworks (neural functionals) on BLAS/LAPACK.
+///
+/// Module graph (each depends only on those above it):
+/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → Datasets → Experiments → SwiftNFN → nfn
+let package = Package(
+    name: "SwiftNFN",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SwiftNFN", targets: ["SwiftNFN"]),
+        .executable(name: "nfn", targets: ["nfn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C: the only place that sees CBLAS / LAPACKE.
+        .systemLibrary(
+            name: "CNFNBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // C: zlib for gzip-compressed IDX files (Debian's zlib1g-dev).
+        .systemLibrary(
+            name: "CNFNZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "LinearAlgebra", dependencies: ["CNFNBLAS"]),
+        .target(name: "Tensors", dependencies: ["LinearAlgebra"]),
+        .target(name: "TensorIO", dependencies: ["Tensors"]),
+        .target(name: "Autograd", dependencies: ["Tensors"]),
+        .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
+        .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
+        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets"]),
+        .target(
+            name: "SwiftNFN",
+            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets", "Experiments"]
+        ),
+        .executableTarget(
+            name: "nfn",
+            dependencies: ["SwiftNFN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "_TestSupport", dependencies: ["Tensors", "Autograd"]),
+
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "_TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "_TestSupport"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "_TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),
+    ]
+)

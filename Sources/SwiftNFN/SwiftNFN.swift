@@ -1,0 +1,8 @@
+// The umbrella module: `import SwiftNFN` brings in the whole framework.
+@_exported import LinearAlgebra
+@_exported import Tensors
+@_exported import TensorIO
+@_exported import Autograd
+@_exported import NeuralNetworks
+@_exported import Datasets
+@_exported import Experiments
