@@ -4,7 +4,7 @@ import PackageDescription
 /// SwiftNFN: equivariant metanetworks (neural functionals) on BLAS/LAPACK.
 ///
 /// Module graph (each depends only on those above it):
-/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → Datasets → Experiments → SwiftNFN → nfn
+/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → WeightSpace; Datasets → Training → Experiments → SwiftNFN → nfn
 let package = Package(
     name: "SwiftNFN",
     platforms: [.macOS(.v14)],
@@ -33,11 +33,13 @@ let package = Package(
         .target(name: "TensorIO", dependencies: ["Tensors"]),
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
+        .target(name: "WeightSpace", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
-        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets"]),
+        .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
+        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace"]),
         .target(
             name: "SwiftNFN",
-            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets", "Experiments"]
+            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Datasets", "Training", "Experiments"]
         ),
         .executableTarget(
             name: "nfn",
@@ -50,6 +52,8 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "_TestSupport"]),
+        .testTarget(name: "WeightSpaceTests", dependencies: ["WeightSpace", "Datasets", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),
     ]

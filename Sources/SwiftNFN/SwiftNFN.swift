@@ -4,5 +4,7 @@
 @_exported import TensorIO
 @_exported import Autograd
 @_exported import NeuralNetworks
+@_exported import WeightSpace
 @_exported import Datasets
+@_exported import Training
 @_exported import Experiments

@@ -1,0 +1,95 @@
+import Foundation
+import SwiftNFN
+import CBenchBLAS
+
+// nfn-bench: SwiftNFN benchmark ratios. Usage:
+//   nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick]
+
+var threads = 1, repeats = 30
+var jsonPath = "bench-results.json"
+var quick = false
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+    switch a {
+    case "--threads": threads = Int(args.next() ?? "") ?? threads
+    case "--repeats": repeats = Int(args.next() ?? "") ?? repeats
+    case "--json": jsonPath = args.next() ?? jsonPath
+    case "--quick": quick = true; repeats = 5
+    default:
+        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick]\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+BLAS.threadCount = threads
+let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../python/torch_reference.py").standardized.path
+
+var rows: [BenchmarkRow] = []
+
+// 1. sgemm through Tensor.matmul vs OpenBLAS alone (same sizes, same threads, interleaved).
+for n in quick ? [256] : [64, 256, 1024] {
+    var rng = SeededGenerator(seed: 1)
+    let a = Tensor.normal([n, n], rng: &rng), b = Tensor.normal([n, n], rng: &rng)
+    var c = [Float](repeating: 0, count: n * n)
+    let aS = a.scalars, bS = b.scalars
+    let reps = n >= 1024 ? max(3, repeats / 5) : repeats
+    let (ours, raw) = Clock.interleaved(repeats: reps, warmup: 2, {
+        _ = Tensor.matmul(a, b)
+    }, {
+        aS.withUnsafeBufferPointer { ap in bS.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                        ap.baseAddress, Int32(n), bp.baseAddress, Int32(n), 0, cp.baseAddress, Int32(n))
+        } } }
+    })
+    let flop = 2.0 * Double(n * n * n)
+    let oursG = flop / (median(ours) * 1e6), rawG = flop / (median(raw) * 1e6)
+    rows.append(BenchmarkRow(name: "sgemm \(n)×\(n)", ours_median_ms: median(ours), reference: "OpenBLAS alone",
+                             reference_median_ms: median(raw), ratio_kind: "ours GFLOP/s ÷ OpenBLAS GFLOP/s",
+                             ratio: oursG / rawG, note: String(format: "%.1f vs %.1f GFLOP/s", oursG, rawG)))
+}
+
+// 2. Training steps (forward + backward + SGD-momentum update), batch 128.
+func trainStepSamples(model: Module & Layer, input: Tensor, labels: [Int]) -> [Double] {
+    let optimizer = SGD(learningRate: 0.01, momentum: 0.9)
+    return Clock.samples(repeats: repeats, warmup: 5) {
+        let (_, grads) = model.lossAndGradients { tape in
+            Loss.softmaxCrossEntropy(model(tape.constant(input)), labels: labels)
+        }
+        optimizer.step(model, gradients: grads)
+    }
+}
+var rng = SeededGenerator(seed: 2)
+let labels = (0..<128).map { _ in Int(rng.next() % 10) }
+let cnn = SmallCNN(rng: &rng)
+let cnnMs = median(trainStepSamples(model: cnn, input: Tensor.normal([128, 1, 28, 28], rng: &rng), labels: labels))
+let mlp = MLP(widths: [784, 256, 256, 10], rng: &rng)
+let mlpMs = median(trainStepSamples(model: mlp, input: Tensor.normal([128, 784], rng: &rng), labels: labels))
+
+let torch = pytorchMedians(script: scriptPath, threads: threads, repeats: repeats,
+                           cases: ["cnn_train_step", "mlp_train_step"])
+for (name, ms, key) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnMs, "cnn_train_step"),
+                        ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpMs, "mlp_train_step")] {
+    let ref = torch?[key]
+    rows.append(BenchmarkRow(name: name, ours_median_ms: ms, reference: ref == nil ? "PyTorch (not installed: skipped)" : "PyTorch CPU",
+                             reference_median_ms: ref, ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
+                             ratio: ref.map { ms / $0 }, note: nil))
+}
+
+// Report: Markdown table on stdout, JSON file.
+print("SwiftNFN benchmarks — BLAS threads: \(threads), repeats: \(repeats) (medians; ratios measured in this run)\n")
+print("| case | ours (ms) | reference | ref (ms) | ratio | ratio meaning |")
+print("|---|---:|---|---:|---:|---|")
+for r in rows {
+    let ref = r.reference_median_ms.map { String(format: "%.3f", $0) } ?? "–"
+    let ratio = r.ratio.map { String(format: "%.2f", $0) } ?? "–"
+    print("| \(r.name) | \(String(format: "%.3f", r.ours_median_ms)) | \(r.reference) | \(ref) | \(ratio) | \(r.ratio_kind)\(r.note.map { " (\($0))" } ?? "") |")
+}
+let report: [String: Any] = [
+    "threads": threads, "repeats": repeats,
+    "rows": rows.map { try! JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) },
+]
+let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+let tmp = jsonPath + ".tmp"
+try data.write(to: URL(fileURLWithPath: tmp))
+guard rename(tmp, jsonPath) == 0 else { fatalError("could not write \(jsonPath)") }
+print("\nJSON: \(jsonPath)")

@@ -1,0 +1,145 @@
+import Tensors
+import Autograd
+
+/// Anything that maps a variable to a variable: layers, activations, whole models.
+public protocol Layer: AnyObject {
+    /// The forward pass. Runs on the input's tape (recording) or without one (inference).
+    func callAsFunction(_ input: Variable) -> Variable
+}
+
+/// The base class of every layer and model: owns ``Parameter``s and child modules, which are
+/// discovered by reflection and addressed by dotted paths such as `blocks.0.attention.query`.
+///
+/// Subclasses declare parameters and children as stored properties (`let weight: Parameter`,
+/// `let layers: [Module]`, optionals allowed); nothing needs registering by hand. Paths are the
+/// property names, with array elements numbered — the keys used by optimizers and checkpoints.
+open class Module {
+    /// Whether the module is in training mode (dropout active). Set with ``train()`` / ``eval()``.
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// The direct children and parameters, by property name, in declaration order.
+    private func reflectedMembers() -> [(String, Any)] {
+        var mirrors: [Mirror] = []
+        var m: Mirror? = Mirror(reflecting: self)
+        while let mirror = m, mirror.subjectType != Module.self {
+            mirrors.append(mirror)
+            m = mirror.superclassMirror
+        }
+        // Superclass properties first, like declaration order reads.
+        return mirrors.reversed().flatMap { $0.children.compactMap { c in c.label.map { ($0, c.value) } } }
+    }
+
+    /// Every parameter with its path, depth first in declaration order.
+    public func namedParameters() -> [(path: String, parameter: Parameter)] {
+        var result: [(String, Parameter)] = []
+        collect(prefix: "", into: &result)
+        return result
+    }
+
+    private func collect(prefix: String, into result: inout [(String, Parameter)]) {
+        for (name, value) in reflectedMembers() {
+            let path = prefix + name
+            if let p = value as? Parameter {
+                result.append((path, p))
+            } else if let child = value as? Module {
+                child.collect(prefix: path + ".", into: &result)
+            } else if let children = value as? [Module] {
+                for (i, child) in children.enumerated() { child.collect(prefix: "\(path).\(i).", into: &result) }
+            } else if let params = value as? [Parameter] {
+                for (i, p) in params.enumerated() { result.append(("\(path).\(i)", p)) }
+            }
+        }
+    }
+
+    /// The direct child modules with their property names.
+    public func namedChildren() -> [(name: String, module: Module)] {
+        var result: [(String, Module)] = []
+        for (name, value) in reflectedMembers() {
+            if let child = value as? Module { result.append((name, child)) }
+            else if let children = value as? [Module] {
+                for (i, c) in children.enumerated() { result.append(("\(name).\(i)", c)) }
+            }
+        }
+        return result
+    }
+
+    /// All parameters, in path order.
+    public var parameters: [Parameter] { namedParameters().map(\.parameter) }
+
+    /// The total number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// The parameter at a dotted path, if any.
+    public func parameter(at path: String) -> Parameter? {
+        namedParameters().first { $0.path == path }?.parameter
+    }
+
+    /// A snapshot of every parameter's value by path (cheap: tensors share storage until mutated).
+    public func parameterValues() -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.path, $0.parameter.value) })
+    }
+
+    /// Replaces parameter values by path.
+    ///
+    /// - Throws: ``ModuleError`` when a key is missing or unexpected (with `strict`), a shape
+    ///   differs, or a value is NaN/∞; on error no parameter is changed.
+    public func loadParameterValues(_ values: [String: Tensor], strict: Bool = true) throws {
+        let named = namedParameters()
+        let known = Set(named.map(\.path))
+        if strict {
+            let missing = known.subtracting(values.keys).sorted()
+            if !missing.isEmpty { throw ModuleError.missingParameters(missing) }
+            let unexpected = Set(values.keys).subtracting(known).sorted()
+            if !unexpected.isEmpty { throw ModuleError.unexpectedParameters(unexpected) }
+        }
+        for (path, p) in named {
+            guard let v = values[path] else { continue }
+            guard v.shape == p.value.shape else {
+                throw ModuleError.shapeMismatch(path: path, expected: p.value.shape, found: v.shape)
+            }
+            if v.hasNonFinite { throw ModuleError.nonFinite(path: path) }
+        }
+        for (path, p) in named { if let v = values[path] { p.value = v } }
+    }
+
+    /// Training mode, recursively (dropout active).
+    public func train() { setTraining(true) }
+    /// Evaluation mode, recursively (dropout off).
+    public func eval() { setTraining(false) }
+    private func setTraining(_ on: Bool) {
+        isTraining = on
+        for (_, child) in namedChildren() { child.setTraining(on) }
+    }
+}
+
+extension Parameter {
+    /// This parameter as a variable on `tape` (watched for gradients), or a constant when there
+    /// is no tape (inference).
+    @inlinable
+    public func variable(on tape: Tape?) -> Variable {
+        tape?.watch(self) ?? Variable(value)
+    }
+}
+
+/// Errors from loading or validating module parameters and inputs.
+public enum ModuleError: Error, Equatable, CustomStringConvertible {
+    case missingParameters([String])
+    case unexpectedParameters([String])
+    case shapeMismatch(path: String, expected: [Int], found: [Int])
+    case nonFinite(path: String)
+    case invalidInput(String)
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case .missingParameters(let p): return "missing parameters: \(p.joined(separator: ", "))"
+        case .unexpectedParameters(let p): return "unexpected parameters: \(p.joined(separator: ", "))"
+        case let .shapeMismatch(path, e, f): return "parameter \(path): expected shape \(e), found \(f)"
+        case .nonFinite(let path): return "parameter \(path) contains NaN or infinity"
+        case .invalidInput(let m): return "invalid input: \(m)"
+        case .invalidConfiguration(let m): return "invalid configuration: \(m)"
+        }
+    }
+}
