@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import SwiftNFN
+
+/// `nfn`: the SwiftNFN command line. Each subcommand is a thin front over library calls.
+@main
+struct NFN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nfn",
+        abstract: "Equivariant metanetworks (neural functionals): zoos, symmetry checks, training.",
+        subcommands: [Demo.self, CheckSymmetry.self]
+    )
+}
+
+/// Options shared by commands that print results.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+}
+
+/// Writes a Codable value as pretty JSON with sorted keys to standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Reports an error on standard error and exits non-zero, without a stack trace.
+func fail(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("nfn: error: \(error)\n".utf8))
+    Foundation.exit(1)
+}
