@@ -46,14 +46,8 @@ extension Tensor {
         let scale = 1 / Float(n)
         for r in 0..<rows {
             let x = src + r * n, y = dst + r * n
-            var sum: Float = 0
-            for k in 0..<n { sum += x[k] }
-            let mu = sum * scale
-            var squares: Float = 0
-            for k in 0..<n {
-                let c = x[k] - mu
-                squares += c * c
-            }
+            let mu = Tensor.rowSum(x, n) * scale
+            let squares = Tensor.rowCentredSquares(x, n, mean: mu)
             let invStd = 1 / (squares * scale + epsilon).squareRoot()
             ip[r] = invStd
             for k in 0..<n { y[k] = (x[k] - mu) * invStd }
@@ -88,14 +82,59 @@ extension Tensor {
         let scale = 1 / Float(n)
         for r in 0..<rows {
             let x = xp + r * n, g = gp + r * n, d = dp + r * n
-            var sumG: Float = 0, sumGX: Float = 0
-            for k in 0..<n {
-                sumG += g[k]
-                sumGX += g[k] * x[k]
-            }
+            let sumG = Tensor.rowSum(g, n), sumGX = Tensor.rowDot(g, x, n)
             let meanG = sumG * scale, meanGX = sumGX * scale, invStd = ip[r]
             for k in 0..<n { d[k] = invStd * (g[k] - meanG - x[k] * meanGX) }
         }
         return out
+    }
+
+    // Row reductions with eight independent partial sums: the loop vectorises (a single running
+    // Float sum is a serial dependency chain the compiler may not reorder), and the partial sums
+    // also reduce rounding error on long rows.
+
+    @inline(__always)
+    static func rowSum(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(), k = 0
+        let raw = UnsafeRawPointer(p)
+        while k + 8 <= n {
+            acc += raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            k += 8
+        }
+        var s = acc.sum()
+        while k < n { s += p[k]; k += 1 }
+        return s
+    }
+
+    @inline(__always)
+    static func rowDot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(), k = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while k + 8 <= n {
+            acc += ra.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+            k += 8
+        }
+        var s = acc.sum()
+        while k < n { s += a[k] * b[k]; k += 1 }
+        return s
+    }
+
+    @inline(__always)
+    static func rowCentredSquares(_ p: UnsafeMutablePointer<Float>, _ n: Int, mean: Float) -> Float {
+        var acc = SIMD8<Float>(), k = 0
+        let raw = UnsafeRawPointer(p), m = SIMD8<Float>(repeating: mean)
+        while k + 8 <= n {
+            let c = raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self) - m
+            acc += c * c
+            k += 8
+        }
+        var s = acc.sum()
+        while k < n {
+            let c = p[k] - mean
+            s += c * c
+            k += 1
+        }
+        return s
     }
 }
