@@ -43,7 +43,8 @@ final class Scalar: Module {
         let m = Scalar(1)
         let opt = RMSProp(learningRate: 0.01, alpha: 0.9, epsilon: 0)
         step(opt, m, grad: 2)          // s = 0.1·4 = 0.4, w = 1 − 0.01·2/√0.4
-        #expect(abs(m.w.value.scalar - (1 - 0.02 / 0.4.squareRoot())) < 1e-6)
+        let expected: Float = 1 - 0.02 / Float(0.4).squareRoot()
+        #expect(abs(m.w.value.scalar - expected) < 1e-6)
     }
 
     @Test func everyOptimizerMinimisesAQuadratic() {

@@ -1,4 +1,5 @@
 import Tensors
+import Autograd
 import NeuralNetworks
 
 /// One transformer encoder block's weights as weight-space features, with leading `[B, C]` axes.
