@@ -9,7 +9,7 @@ let package = Package(
     name: "SwiftNFNBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../"),
+        .package(name: "SwiftNFN", path: "../"),
     ],
     targets: [
         // OpenBLAS called directly, as the "OpenBLAS alone" reference for sgemm.

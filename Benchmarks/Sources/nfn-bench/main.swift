@@ -49,7 +49,7 @@ for n in quick ? [256] : [64, 256, 1024] {
 }
 
 // 2. Training steps (forward + backward + SGD-momentum update), batch 128.
-func trainStepSamples(model: Module & Layer, input: Tensor, labels: [Int]) -> [Double] {
+func trainStepSamples(model: Module & Layer, input: Tensor, labels: [Int], repeats: Int) -> [Double] {
     let optimizer = SGD(learningRate: 0.01, momentum: 0.9)
     return Clock.samples(repeats: repeats, warmup: 5) {
         let (_, grads) = model.lossAndGradients { tape in
@@ -61,18 +61,34 @@ func trainStepSamples(model: Module & Layer, input: Tensor, labels: [Int]) -> [D
 var rng = SeededGenerator(seed: 2)
 let labels = (0..<128).map { _ in Int(rng.next() % 10) }
 let cnn = SmallCNN(rng: &rng)
-let cnnMs = median(trainStepSamples(model: cnn, input: Tensor.normal([128, 1, 28, 28], rng: &rng), labels: labels))
+let cnnInput = Tensor.normal([128, 1, 28, 28], rng: &rng)
 let mlp = MLP(widths: [784, 256, 256, 10], rng: &rng)
-let mlpMs = median(trainStepSamples(model: mlp, input: Tensor.normal([128, 784], rng: &rng), labels: labels))
+let mlpInput = Tensor.normal([128, 784], rng: &rng)
 
-let torch = pytorchMedians(script: scriptPath, threads: threads, repeats: repeats,
-                           cases: ["cnn_train_step", "mlp_train_step"])
-for (name, ms, key) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnMs, "cnn_train_step"),
-                        ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpMs, "mlp_train_step")] {
-    let ref = torch?[key]
-    rows.append(BenchmarkRow(name: name, ours_median_ms: ms, reference: ref == nil ? "PyTorch (not installed: skipped)" : "PyTorch CPU",
-                             reference_median_ms: ref, ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
-                             ratio: ref.map { ms / $0 }, note: nil))
+// Rounds alternate ours and PyTorch so a change in machine load hits both; the reported ratio is
+// the median of the per-round ratios.
+let rounds = quick ? 1 : 3
+var cnnOurs: [Double] = [], mlpOurs: [Double] = [], cnnRatios: [Double] = [], mlpRatios: [Double] = []
+var cnnTorch: [Double] = [], mlpTorch: [Double] = []
+var torchAvailable = true
+for _ in 0..<rounds {
+    let c = median(trainStepSamples(model: cnn, input: cnnInput, labels: labels, repeats: repeats))
+    let m = median(trainStepSamples(model: mlp, input: mlpInput, labels: labels, repeats: repeats))
+    cnnOurs.append(c); mlpOurs.append(m)
+    guard torchAvailable, let t = pytorchMedians(script: scriptPath, threads: threads, repeats: repeats,
+                                                 cases: ["cnn_train_step", "mlp_train_step"]),
+          let tc = t["cnn_train_step"], let tm = t["mlp_train_step"] else { torchAvailable = false; continue }
+    cnnTorch.append(tc); mlpTorch.append(tm)
+    cnnRatios.append(c / tc); mlpRatios.append(m / tm)
+}
+for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnOurs, cnnTorch, cnnRatios),
+                                  ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpOurs, mlpTorch, mlpRatios)] {
+    rows.append(BenchmarkRow(name: name, ours_median_ms: median(ours),
+                             reference: torchAvailable ? "PyTorch CPU" : "PyTorch (not installed: skipped)",
+                             reference_median_ms: torchAvailable ? median(ref) : nil,
+                             ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
+                             ratio: torchAvailable ? median(ratios) : nil,
+                             note: torchAvailable ? "median of \(rounds) alternating rounds" : nil))
 }
 
 // Report: Markdown table on stdout, JSON file.
