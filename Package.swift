@@ -4,7 +4,7 @@ import PackageDescription
 /// SwiftNFN: equivariant metanetworks (neural functionals) on BLAS/LAPACK.
 ///
 /// Module graph (each depends only on those above it):
-/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → WeightSpace; Datasets → Training → Experiments → SwiftNFN → nfn
+/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → WeightSpace → Metanetworks; Datasets → Training → Experiments → SwiftNFN → nfn
 let package = Package(
     name: "SwiftNFN",
     platforms: [.macOS(.v14)],
@@ -34,12 +34,13 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
         .target(name: "WeightSpace", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks"]),
+        .target(name: "Metanetworks", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "LinearAlgebra"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
         .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
-        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace"]),
+        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks"]),
         .target(
             name: "SwiftNFN",
-            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Datasets", "Training", "Experiments"]
+            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments"]
         ),
         .executableTarget(
             name: "nfn",
@@ -53,6 +54,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "_TestSupport"]),
         .testTarget(name: "WeightSpaceTests", dependencies: ["WeightSpace", "Datasets", "_TestSupport"]),
+        .testTarget(name: "MetanetworksTests", dependencies: ["Metanetworks", "WeightSpace", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),

@@ -5,6 +5,7 @@
 @_exported import Autograd
 @_exported import NeuralNetworks
 @_exported import WeightSpace
+@_exported import Metanetworks
 @_exported import Datasets
 @_exported import Training
 @_exported import Experiments
