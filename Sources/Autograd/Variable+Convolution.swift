@@ -32,10 +32,11 @@ extension Variable {
         let keptColumns = selection.contains(.weight) ? columns : nil
         let keptWeight = selection.contains(.input) ? w.value : nil
         let inputs = bias.map { [x, w, $0] } ?? [x, w]
+        let hasBias = bias != nil   // the pullback captures no Variable (and so no tape)
         return record(out, inputs: inputs) { grad in
             let d = Tensor.conv2dBackward(gradOutput: grad, weight: keptWeight, columns: keptColumns,
                                           geometry: g, computing: selection)
-            return bias == nil ? [d.input, d.weight] : [d.input, d.weight, d.bias]
+            return hasBias ? [d.input, d.weight, d.bias] : [d.input, d.weight]
         }
     }
 

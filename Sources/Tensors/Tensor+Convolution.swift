@@ -1,5 +1,4 @@
 import LinearAlgebra
-import Foundation
 
 // 2-D convolution in NCHW layout, by im2col and sgemm with the batch folded into the gemm.
 //
@@ -25,7 +24,7 @@ import Foundation
 
 extension Conv2dGeometry {
     /// Floats of gemm product per chunk: ~256 KiB, half a typical per-core L2 cache.
-    static let chunkFloats = Int(ProcessInfo.processInfo.environment["CONV_CHUNK"] ?? "") ?? 64 * 1024
+    static let chunkFloats = 64 * 1024
 
     /// Samples per chunk when each output pixel needs `rowsPerPixel` floats of scratch.
     func samplesPerChunk(rowsPerPixel: Int) -> Int {
@@ -62,13 +61,15 @@ extension Tensor {
     /// The convolution is then `W.reshaped([O, C·kh·kw]) × cols`, and the weight gradient is
     /// `G × colsᵀ`: a training step computes this once in the forward pass and hands it to
     /// ``conv2dBackward(gradOutput:weight:columns:geometry:computing:)``.
-    /// - Complexity: O(C·kh·kw·N·Ho·Wo); every element is written once (no zero-fill pass).
+    /// - Complexity: O(C·kh·kw·N·Ho·Wo); every element is written once, with no zero-fill pass
+    ///   (with padding, the input is first copied into a zero-padded buffer: O(N·C·H·W) more).
     public static func im2col(_ x: Tensor, geometry g: Conv2dGeometry) -> Tensor {
         precondition(x.shape == g.inputShape, "im2col: input shape \(x.shape) does not match \(g)")
         let cols = Tensor(uninitializedShape: g.columnShape)
         if cols.count > 0 {
-            Conv2dKernels(g, maxSamples: g.batch).im2col(x.buffer.base, samples: 0..<g.batch, into: cols.buffer.base,
-                                    columnStride: g.batch * g.outHeight * g.outWidth)
+            let kernels = Conv2dKernels(g, maxSamples: g.batch)
+            kernels.im2col(x.buffer.base, samples: 0..<g.batch, into: cols.buffer.base,
+                           columnStride: g.batch * g.outHeight * g.outWidth)
         }
         return cols
     }
@@ -305,7 +306,7 @@ private final class Conv2dKernels {
 
     /// Gather lengths of about this many elements: long enough to amortise the loop, short enough
     /// for the offsets (8 bytes each) and a block's images to stay in cache.
-    static let targetRowLength = Int(ProcessInfo.processInfo.environment["CONV_ROW"] ?? "") ?? 4096
+    static let targetRowLength = 4096
 
     init(_ g: Conv2dGeometry, maxSamples: Int) {
         self.g = g
