@@ -10,6 +10,16 @@ struct NFN: ParsableCommand {
         abstract: "Equivariant metanetworks (neural functionals): zoos, symmetry checks, training.",
         subcommands: [Demo.self, CheckSymmetry.self]
     )
+
+    static func main() {
+        AllocatorTuning.configureForTraining()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by commands that print results.

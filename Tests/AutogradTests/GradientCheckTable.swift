@@ -19,7 +19,7 @@ enum GradientTable {
     /// `ConvolutionGradientCases.swift`).
     static let all: [GradientCase] = core + convolution
 
-    /// Names of all core differentiable operations (the `<op>` part of the case names).
+    /// Names of all differentiable operations (the `<op>` part of the case names).
     static let coveredOps: Set<String> = [
         // Arithmetic (Variable+Arithmetic.swift)
         "Variable + Variable", "Variable - Variable", "Variable * Variable", "Variable / Variable",
@@ -42,6 +42,9 @@ enum GradientTable {
         "meanSquaredError(_:_:)",
         // Chains of several ops (gradient accumulation through shared inputs).
         "composite",
+        // Convolution and pooling (ConvolutionGradientCases.swift)
+        "conv2d(_:_:bias:stride:padding:)", "avgPool2d(kernel:stride:)", "maxPool2d(kernel:stride:)",
+        "globalAveragePool2d()",
     ]
 
     /// The `<op>` part of a case name: everything before the first `": "` (op names such as
@@ -336,6 +339,8 @@ enum Domain {
         let tested = Set(GradientTable.all.map(GradientTable.op(of:)))
         let missing = GradientTable.coveredOps.subtracting(tested)
         #expect(missing.isEmpty, "differentiable ops without a gradient-check case: \(missing.sorted())")
+        let unlisted = tested.subtracting(GradientTable.coveredOps)
+        #expect(unlisted.isEmpty, "cases naming ops missing from coveredOps: \(unlisted.sorted())")
     }
 
     @Test func coreCaseNamesAreUniqueAndNameACoveredOp() {

@@ -21,6 +21,7 @@ while let a = args.next() {
     }
 }
 BLAS.threadCount = threads
+AllocatorTuning.configureForTraining()
 let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../python/torch_reference.py").standardized.path
 
