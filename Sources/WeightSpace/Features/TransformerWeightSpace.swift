@@ -126,6 +126,24 @@ public struct TransformerWeightSpaceFeatures: Equatable, Sendable {
     }
 }
 
+extension TransformerWeightSpaceFeatures {
+    /// The features of one member (batch size 1).
+    public func member(_ i: Int) -> TransformerWeightSpaceFeatures {
+        TransformerWeightSpaceFeatures(
+            embedding: embedding.member(i),
+            blocks: blocks.map { $0.map { $0.slice(axis: 0, i..<(i + 1)) } },
+            classifier: classifier.member(i))
+    }
+
+    /// Members at `indices`, in order.
+    public func gathering(members indices: [Int]) -> TransformerWeightSpaceFeatures {
+        TransformerWeightSpaceFeatures(
+            embedding: embedding.gathering(members: indices),
+            blocks: blocks.map { $0.map { $0.gathering(indices, alongAxis: 0) } },
+            classifier: classifier.gathering(members: indices))
+    }
+}
+
 extension SmallTransformer {
     /// Replaces this model's parameters with member `member`, channel `channel` of `features`.
     ///

@@ -1,0 +1,43 @@
+import Tensors
+
+/// A seeded train / validation / test split of zoo members.
+public struct DataSplit: Codable, Sendable, Equatable {
+    public var train: [Int]
+    public var validation: [Int]
+    public var test: [Int]
+
+    /// Shuffles `0..<count` with `seed` and cuts it by the given fractions (test gets the rest).
+    ///
+    /// - Throws: ``ExperimentError/invalidArgument(_:)`` when a part would be empty or fractions are
+    ///   outside (0, 1).
+    public init(count: Int, trainFraction: Double = 0.7, validationFraction: Double = 0.15, seed: UInt64) throws {
+        guard trainFraction > 0, validationFraction > 0, trainFraction + validationFraction < 1 else {
+            throw ExperimentError.invalidArgument("split fractions must be positive and sum to less than 1, got \(trainFraction) and \(validationFraction)")
+        }
+        let nTrain = Int((Double(count) * trainFraction).rounded())
+        let nVal = Int((Double(count) * validationFraction).rounded())
+        guard nTrain >= 1, nVal >= 1, count - nTrain - nVal >= 2 else {
+            throw ExperimentError.invalidArgument("\(count) members are too few to split into train/validation/test")
+        }
+        var rng = SeededGenerator(seed: seed)
+        let order = rng.permutation(count)
+        train = Array(order[0..<nTrain])
+        validation = Array(order[nTrain..<(nTrain + nVal)])
+        test = Array(order[(nTrain + nVal)...])
+    }
+}
+
+/// Errors from experiment set-up and reporting.
+public enum ExperimentError: Error, Equatable, CustomStringConvertible {
+    case invalidArgument(String)
+    case unknownModel(String)
+    case incompatibleZoo(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let m): return "invalid argument: \(m)"
+        case .unknownModel(let m): return "unknown model: \(m)"
+        case .incompatibleZoo(let m): return "zoo does not fit the task: \(m)"
+        }
+    }
+}

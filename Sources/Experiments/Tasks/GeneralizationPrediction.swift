@@ -1,0 +1,77 @@
+import Foundation
+import Tensors
+import Autograd
+import NeuralNetworks
+import Training
+
+/// Test metrics of a generalization predictor.
+public struct GeneralizationMetrics: Codable, Sendable, Equatable {
+    /// Kendall τ-b between predicted and true test accuracy.
+    public var tau: Double
+    /// R² of the predictions.
+    public var r2: Double
+    /// Mean squared error of the predictions.
+    public var mse: Double
+    /// τ on the members whose true accuracy is at least each threshold (key: threshold).
+    public var tauAtThreshold: [String: Double]
+    public var count: Int
+
+    /// Computes every metric from predictions and true values.
+    public init(predicted: [Double], actual: [Double], thresholds: [Double] = []) {
+        tau = Metrics.kendallTauB(predicted, actual)
+        r2 = Metrics.rSquared(predicted: predicted, actual: actual)
+        mse = Metrics.meanSquaredError(predicted: predicted, actual: actual)
+        tauAtThreshold = Dictionary(uniqueKeysWithValues: thresholds.map {
+            (String(format: "%.2f", $0), Metrics.kendallTauB(predicted: predicted, actual: actual, actualAtLeast: $0).tau)
+        })
+        count = actual.count
+    }
+}
+
+/// Predicting a network's test accuracy from its weights (seeds 000–003's main benchmark):
+/// a metanetwork with one output trained with binary cross-entropy on logits against the true
+/// accuracy in [0, 1]; its prediction is the sigmoid of that output.
+public enum GeneralizationPrediction {
+    /// `forward(indices, tape)` returns the model's `[b, 1]` logits for those members.
+    public typealias Forward = ([Int], Tape?) throws -> Variable
+
+    /// Predicted accuracies (sigmoid of the logits) for `indices`, in order, without a tape.
+    public static func predict(_ forward: Forward, indices: [Int], batchSize: Int = 64) throws -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(indices.count)
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let chunk = Array(indices[start..<Swift.min(start + batchSize, indices.count)])
+            let logits = try forward(chunk, nil).value.sigmoid()
+            out += logits.scalars.map(Double.init)
+        }
+        return out
+    }
+
+    /// Trains on `split.train`, keeps the weights with the best validation τ, reports test metrics.
+    public static func train(
+        model: Module, targets: [Float], split: DataSplit, configuration: MetanetworkTrainingConfiguration,
+        checkpoint: URL? = nil, thresholds: [Double] = [],
+        progress: ((MetanetworkEpoch) -> Void)? = nil,
+        forward: Forward
+    ) throws -> (metrics: GeneralizationMetrics, history: MetanetworkTrainingHistory, predictions: [Double]) {
+        let validationTargets = split.validation.map { Double(targets[$0]) }
+        let history = try MetanetworkTrainer.train(
+            model: model, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
+            loss: { batch, tape in
+                let members = batch.map { split.train[$0] }
+                let logits = try forward(members, tape)
+                let t = Tensor(shape: logits.shape, scalars: members.map { targets[$0] })
+                return Variable.binaryCrossEntropyWithLogits(logits: logits, targets: t)
+            },
+            validate: {
+                let p = try predict(forward, indices: split.validation)
+                let tau = Metrics.kendallTauB(p, validationTargets)
+                return tau.isNaN ? -1 : tau
+            },
+            progress: progress)
+        let predictions = try predict(forward, indices: split.test)
+        let metrics = GeneralizationMetrics(predicted: predictions, actual: split.test.map { Double(targets[$0]) },
+                                            thresholds: thresholds)
+        return (metrics, history, predictions)
+    }
+}

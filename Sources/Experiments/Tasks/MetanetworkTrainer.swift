@@ -1,0 +1,200 @@
+import Foundation
+import Tensors
+import TensorIO
+import Autograd
+import NeuralNetworks
+import Training
+
+/// How a metanetwork is trained on a zoo.
+public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
+    public var epochs = 30
+    public var batchSize = 32
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    /// Stop when the validation metric has not improved for this many epochs (0 = never).
+    public var patience = 10
+    public var seed: UInt64 = 0
+
+    public init(epochs: Int = 30, batchSize: Int = 32, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3,
+                weightDecay: Float = 0, patience: Int = 10, seed: UInt64 = 0) {
+        self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer
+        self.learningRate = learningRate; self.weightDecay = weightDecay; self.patience = patience; self.seed = seed
+    }
+
+    /// Throws ``TrainingError/invalidConfiguration(_:)`` for non-positive sizes or rates.
+    public func validate() throws {
+        guard epochs >= 1, batchSize >= 1, patience >= 0 else {
+            throw TrainingError.invalidConfiguration("epochs and batch size must be ≥ 1 and patience ≥ 0")
+        }
+        guard learningRate > 0, learningRate.isFinite, weightDecay >= 0 else {
+            throw TrainingError.invalidConfiguration("learning rate must be > 0 and weight decay ≥ 0")
+        }
+    }
+}
+
+/// One epoch of a metanetwork training run.
+public struct MetanetworkEpoch: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    /// The validation metric (higher is better: τ for regression, accuracy for classification,
+    /// −MSE for editing).
+    public var validationMetric: Double
+    public var seconds: Double
+}
+
+/// The result of a metanetwork training run: the learning curve and the epoch whose weights were
+/// kept (best validation metric).
+public struct MetanetworkTrainingHistory: Codable, Sendable, Equatable {
+    public var epochs: [MetanetworkEpoch]
+    public var bestEpoch: Int
+    public var bestValidationMetric: Double
+    public var stoppedEarly: Bool
+    public var resumedFromEpoch: Int?
+}
+
+/// A seeded, resumable training loop for any metanetwork.
+///
+/// The data never enters the loop directly: the caller supplies `loss(indices, tape)` (the
+/// training loss on those members, recorded on the tape) and `validate()` (the validation metric,
+/// higher is better). This keeps one loop for every task and every weight-space type
+/// (feed-forward or transformer).
+///
+/// Determinism and resume: epoch e's batch order comes from `SeededGenerator(seed).split(stream: e)`,
+/// not from a generator carried across epochs, and after every epoch the model, the optimizer
+/// state, the best weights so far and the history are written atomically to one checkpoint file.
+/// A run killed at any moment and restarted with the same configuration continues from the last
+/// finished epoch and ends with exactly the weights and history an uninterrupted run produces.
+public enum MetanetworkTrainer {
+    public static func train(
+        model: Module, memberCount: Int, configuration c: MetanetworkTrainingConfiguration,
+        checkpoint: URL? = nil,
+        loss: ([Int], Tape) throws -> Variable,
+        validate: () throws -> Double,
+        progress: ((MetanetworkEpoch) -> Void)? = nil
+    ) throws -> MetanetworkTrainingHistory {
+        try c.validate()
+        guard memberCount > 0 else { throw TrainingError.incompatibleData("no training members") }
+        let optimizer = c.optimizer.make(learningRate: c.learningRate, weightDecay: c.weightDecay)
+        var history: [MetanetworkEpoch] = []
+        var best = -Double.infinity, bestEpoch = 0
+        var bestWeights = model.parameterValues()
+        var sinceBest = 0
+        var resumedFrom: Int? = nil
+        let fingerprint = try configurationFingerprint(c, model: model, memberCount: memberCount)
+
+        if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {
+            let state = try TrainerCheckpoint.read(from: checkpoint, fingerprint: fingerprint)
+            try model.loadParameterValues(state.model)
+            optimizer.restore(stateTensors: state.optimizer, stepCount: state.stepCount)
+            bestWeights = state.best
+            history = state.history.epochs
+            best = state.history.bestValidationMetric
+            bestEpoch = state.history.bestEpoch
+            sinceBest = (history.last?.epoch ?? 0) - bestEpoch
+            resumedFrom = history.last?.epoch
+            if state.history.stoppedEarly || history.count >= c.epochs {
+                try model.loadParameterValues(bestWeights)
+                var h = state.history
+                h.resumedFromEpoch = resumedFrom
+                return h
+            }
+        }
+
+        model.train()
+        let base = SeededGenerator(seed: c.seed)
+        var stoppedEarly = false
+        for epoch in (history.count + 1)...c.epochs {
+            let start = Date()
+            var rng = base.split(stream: UInt64(epoch))
+            let order = rng.permutation(memberCount)
+            var lossSum = 0.0, batches = 0
+            for startIndex in stride(from: 0, to: memberCount, by: c.batchSize) {
+                let indices = Array(order[startIndex..<Swift.min(startIndex + c.batchSize, memberCount)])
+                let (value, grads) = try model.lossAndGradients { tape in try loss(indices, tape) }
+                guard value.isFinite else {
+                    throw TrainingError.invalidConfiguration("training loss became \(value) in epoch \(epoch); lower the learning rate")
+                }
+                optimizer.step(model, gradients: grads)
+                lossSum += Double(value); batches += 1
+            }
+            model.eval()
+            let metric = try validate()
+            model.train()
+            let record = MetanetworkEpoch(epoch: epoch, trainLoss: lossSum / Double(Swift.max(batches, 1)),
+                                          validationMetric: metric, seconds: Date().timeIntervalSince(start))
+            history.append(record)
+            if metric > best || (best == -.infinity) {
+                best = metric; bestEpoch = epoch; bestWeights = model.parameterValues(); sinceBest = 0
+            } else {
+                sinceBest += 1
+            }
+            stoppedEarly = c.patience > 0 && sinceBest >= c.patience && epoch < c.epochs
+            let h = MetanetworkTrainingHistory(epochs: history, bestEpoch: bestEpoch, bestValidationMetric: best,
+                                               stoppedEarly: stoppedEarly, resumedFromEpoch: resumedFrom)
+            if let checkpoint {
+                try TrainerCheckpoint(model: model.parameterValues(), best: bestWeights, optimizer: optimizer.stateTensors,
+                                      stepCount: optimizer.stepCount, history: h)
+                    .write(to: checkpoint, fingerprint: fingerprint)
+            }
+            progress?(record)
+            if stoppedEarly { break }
+        }
+        model.eval()
+        try model.loadParameterValues(bestWeights)
+        return MetanetworkTrainingHistory(epochs: history, bestEpoch: bestEpoch, bestValidationMetric: best,
+                                          stoppedEarly: stoppedEarly, resumedFromEpoch: resumedFrom)
+    }
+
+    /// Identifies a run: a checkpoint from a different configuration, model shape or data size is
+    /// refused instead of silently resumed.
+    static func configurationFingerprint(_ c: MetanetworkTrainingConfiguration, model: Module, memberCount: Int) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let config = String(decoding: try encoder.encode(c), as: UTF8.self)
+        let shapes = model.namedParameters().map { "\($0.path)\($0.parameter.shape)" }.joined(separator: ";")
+        return "\(config)|members=\(memberCount)|\(shapes)"
+    }
+}
+
+/// Everything needed to resume a metanetwork training run, in one safetensors file.
+struct TrainerCheckpoint {
+    var model: [String: Tensor]
+    var best: [String: Tensor]
+    var optimizer: [String: Tensor]
+    var stepCount: Int
+    var history: MetanetworkTrainingHistory
+
+    func write(to url: URL, fingerprint: String) throws {
+        var tensors: [String: Tensor] = [:]
+        for (k, v) in model { tensors["model/\(k)"] = v }
+        for (k, v) in best { tensors["best/\(k)"] = v }
+        for (k, v) in optimizer { tensors["optimizer/\(k)"] = v }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let meta = ["fingerprint": fingerprint, "step_count": "\(stepCount)",
+                    "history": String(decoding: try encoder.encode(history), as: UTF8.self)]
+        try SafetensorsFile(tensors: tensors, metadata: meta).write(to: url)
+    }
+
+    static func read(from url: URL, fingerprint: String) throws -> TrainerCheckpoint {
+        let file = try SafetensorsFile.read(from: url)
+        guard file.metadata["fingerprint"] == fingerprint else {
+            throw TrainingError.incompatibleData("checkpoint \(url.path) belongs to a different configuration, model or data set; delete it or choose another output folder")
+        }
+        guard let steps = file.metadata["step_count"].flatMap(Int.init), let h = file.metadata["history"] else {
+            throw TrainingError.incompatibleData("checkpoint \(url.path) lacks its training state")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let history = try decoder.decode(MetanetworkTrainingHistory.self, from: Data(h.utf8))
+        func group(_ prefix: String) -> [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: file.tensors.compactMap { k, v in
+                k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil
+            })
+        }
+        return TrainerCheckpoint(model: group("model/"), best: group("best/"), optimizer: group("optimizer/"),
+                                 stepCount: steps, history: history)
+    }
+}
