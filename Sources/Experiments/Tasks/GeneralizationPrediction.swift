@@ -51,7 +51,7 @@ public enum GeneralizationPrediction {
     public static func train(
         model: Module, targets: [Float], split: DataSplit, configuration: MetanetworkTrainingConfiguration,
         checkpoint: URL? = nil, thresholds: [Double] = [],
-        progress: ((MetanetworkEpoch) -> Void)? = nil,
+        progress: ((MetanetworkEpoch) throws -> Void)? = nil,
         forward: Forward
     ) throws -> (metrics: GeneralizationMetrics, history: MetanetworkTrainingHistory, predictions: [Double]) {
         let validationTargets = split.validation.map { Double(targets[$0]) }

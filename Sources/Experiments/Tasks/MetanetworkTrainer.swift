@@ -71,7 +71,7 @@ public enum MetanetworkTrainer {
         checkpoint: URL? = nil,
         loss: ([Int], Tape) throws -> Variable,
         validate: () throws -> Double,
-        progress: ((MetanetworkEpoch) -> Void)? = nil
+        progress: ((MetanetworkEpoch) throws -> Void)? = nil
     ) throws -> MetanetworkTrainingHistory {
         try c.validate()
         guard memberCount > 0 else { throw TrainingError.incompatibleData("no training members") }
@@ -137,7 +137,7 @@ public enum MetanetworkTrainer {
                                       stepCount: optimizer.stepCount, history: h)
                     .write(to: checkpoint, fingerprint: fingerprint)
             }
-            progress?(record)
+            try progress?(record)
             if stoppedEarly { break }
         }
         model.eval()

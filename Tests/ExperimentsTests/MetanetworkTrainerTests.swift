@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import Tensors
+import Autograd
+import NeuralNetworks
+import WeightSpace
+import Experiments
+
+/// A small non-equivariant predictor over flattened weights, enough to exercise the trainer.
+final class FlatProbe: Module {
+    let hidden: Dense, output: Dense
+    init(inputs: Int, rng: inout SeededGenerator) {
+        hidden = Dense(inputs, 16, rng: &rng)
+        output = Dense(16, 1, rng: &rng)
+        super.init()
+    }
+    func callAsFunction(_ x: Variable) -> Variable { output(hidden(x).relu()) }
+}
+
+struct SyntheticGeneralizationData {
+    let features: WeightSpaceFeatures
+    let targets: [Float]
+    init(count: Int, seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        let models = (0..<count).map { _ in MLP(widths: [3, 4, 2], rng: &rng) }
+        let f = try WeightSpaceFeatures(models: models)
+        // A target the weights determine: a squashed mean of the first layer.
+        targets = (0..<count).map { i in
+            let m = f.weights[0].slice(axis: 0, i..<(i + 1)).mean()
+            return 1 / (1 + exp(-4 * m))
+        }
+        features = f
+    }
+}
+
+@Suite(.serialized) struct MetanetworkTrainerTests {
+    struct Interrupted: Error {}
+
+    func makeRun(_ data: SyntheticGeneralizationData, checkpoint: URL?, stopAfter: Int? = nil) throws
+        -> (GeneralizationMetrics, MetanetworkTrainingHistory, [String: Tensor]) {
+        var rng = SeededGenerator(seed: 5)
+        let flat = data.features.flattened
+        let model = FlatProbe(inputs: flat.shape[1], rng: &rng)
+        let split = try DataSplit(count: data.targets.count, seed: 1)
+        let config = MetanetworkTrainingConfiguration(epochs: 8, batchSize: 8, learningRate: 3e-3, patience: 0, seed: 2)
+        let (metrics, history, _) = try GeneralizationPrediction.train(
+            model: model, targets: data.targets, split: split, configuration: config, checkpoint: checkpoint,
+            progress: { e in if let s = stopAfter, e.epoch == s { throw Interrupted() } },
+            forward: { idx, tape in
+                let x = flat.gathering(idx, alongAxis: 0)
+                return model(tape?.constant(x) ?? Variable(x))
+            })
+        return (metrics, history, model.parameterValues())
+    }
+
+    @Test func learnsAndIsDeterministic() throws {
+        let data = try SyntheticGeneralizationData(count: 60, seed: 3)
+        let (m1, h1, w1) = try makeRun(data, checkpoint: nil)
+        let (m2, _, w2) = try makeRun(data, checkpoint: nil)
+        #expect(w1 == w2)
+        #expect(m1 == m2)
+        #expect(h1.epochs.count == 8)
+        #expect(h1.epochs.last!.trainLoss < h1.epochs.first!.trainLoss)
+    }
+
+    @Test func resumeAfterInterruptionReproducesTheUninterruptedRun() throws {
+        let data = try SyntheticGeneralizationData(count: 60, seed: 4)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-resume-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (reference, referenceHistory, referenceWeights) = try makeRun(data, checkpoint: dir.appendingPathComponent("a.safetensors"))
+        let ckpt = dir.appendingPathComponent("b.safetensors")
+        // Interrupted right after epoch 3's checkpoint.
+        #expect(throws: Interrupted.self) { _ = try makeRun(data, checkpoint: ckpt, stopAfter: 3) }
+        let (resumed, resumedHistory, resumedWeights) = try makeRun(data, checkpoint: ckpt)
+        #expect(resumedHistory.resumedFromEpoch == 3)
+        #expect(resumedWeights == referenceWeights)
+        #expect(resumed == reference)
+        var h = resumedHistory
+        h.resumedFromEpoch = nil
+        #expect(h.epochs.map(\.trainLoss) == referenceHistory.epochs.map(\.trainLoss))
+    }
+
+    @Test func checkpointFromAnotherConfigurationIsRefused() throws {
+        let data = try SyntheticGeneralizationData(count: 60, seed: 4)
+        let other = try SyntheticGeneralizationData(count: 50, seed: 4)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-refuse-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ckpt = dir.appendingPathComponent("c.safetensors")
+        _ = try makeRun(data, checkpoint: ckpt)
+        #expect(throws: (any Error).self) { _ = try makeRun(other, checkpoint: ckpt) }
+    }
+
+    @Test func splitIsSeededAndDisjoint() throws {
+        let a = try DataSplit(count: 100, seed: 9), b = try DataSplit(count: 100, seed: 9)
+        #expect(a == b)
+        #expect(Set(a.train + a.validation + a.test) == Set(0..<100))
+        #expect(a.train.count == 70 && a.validation.count == 15 && a.test.count == 15)
+        #expect(throws: ExperimentError.self) { try DataSplit(count: 3, seed: 0) }
+    }
+
+    @Test func robustnessAugmentationPreservesPermutationInvariantStatistics() throws {
+        let data = try SyntheticGeneralizationData(count: 6, seed: 7)
+        let moved = try Robustness.augment(data.features, with: .permutation, seed: 1)
+        #expect(moved.layerStatistics().isApproximatelyEqual(to: data.features.layerStatistics(), rtol: 1e-5, atol: 1e-6))
+        #expect(moved != data.features)
+        let scaled = try Robustness.augment(data.features, with: .scaling(low: 1, high: 10), seed: 1)
+        #expect(!scaled.layerStatistics().isApproximatelyEqual(to: data.features.layerStatistics(), rtol: 1e-3, atol: 1e-4))
+    }
+}
