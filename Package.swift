@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // C: the only place that sees CBLAS / LAPACKE.
@@ -30,7 +31,7 @@ let package = Package(
         ),
         .target(name: "LinearAlgebra", dependencies: ["CNFNBLAS"]),
         .target(name: "Tensors", dependencies: ["LinearAlgebra"]),
-        .target(name: "TensorIO", dependencies: ["Tensors"]),
+        .target(name: "TensorIO", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
         .target(name: "WeightSpace", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks"]),

@@ -1,7 +1,8 @@
 /// Errors raised while reading or writing tensor files.
 ///
 /// Every case carries the file it concerns (`file`), which is `nil` only when the bytes came from
-/// memory without a name (``SafetensorsFile/init(data:source:)`` with `source: nil`). The
+/// memory without a name (for example ``SafetensorsFile/init(data:source:)`` with `source: nil`).
+/// For an entry inside an archive the file reads `archive.npz:entry.npy`. The
 /// ``description`` always starts with the file, so a message printed by a command-line tool says
 /// which file was wrong and what was wrong with it.
 public enum TensorIOError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -25,13 +26,33 @@ public enum TensorIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonContiguousData(file: String?, detail: String)
     /// The operating system refused a read, write or rename.
     case io(file: String?, detail: String)
+    /// A NumPy `.npy` file is damaged: bad magic string, an unknown format version, a header that is
+    /// not the Python dictionary literal NumPy writes (exactly the keys `descr`, `fortran_order` and
+    /// `shape`), or a payload shorter than the shape and dtype need.
+    case malformedNumpy(file: String?, detail: String)
+    /// A ZIP archive (`.npz`, PyTorch `.pt`) cannot be read: its directory is missing or damaged, an
+    /// entry fails its CRC-32 check, or an entry the format requires is absent.
+    case malformedArchive(file: String?, detail: String)
+    /// A pickle stream is damaged: it ends early, pops from an empty stack, reads a memo slot that
+    /// was never written, or passes arguments of the wrong type to an allowed callable.
+    case malformedPickle(file: String?, detail: String)
+    /// A pickle stream uses an opcode or a global (`module.name`) outside the reader's allow-list.
+    /// The reader never imports or calls anything: such a stream is rejected, not executed.
+    case unsupportedPickle(file: String?, detail: String)
+    /// The bytes are in a format, or a variant of one, that SwiftNFN does not read (for example the
+    /// legacy pre-1.6 `torch.save` format, or a file that is not a ZIP archive at all).
+    case unsupportedFormat(file: String?, detail: String)
+    /// A requested index range lies outside the array (for example rows past the end of a `.npy`).
+    case outOfRange(file: String?, detail: String)
 
     /// The file the error concerns, if known.
     public var file: String? {
         switch self {
         case .truncated(let f, _), .headerLengthExceedsFile(let f, _, _), .malformedHeader(let f, _),
              .unsupportedDType(let f, _, _), .offsetsOutOfBounds(let f, _, _), .shapeMismatch(let f, _, _),
-             .nonContiguousData(let f, _), .io(let f, _):
+             .nonContiguousData(let f, _), .io(let f, _), .malformedNumpy(let f, _), .malformedArchive(let f, _),
+             .malformedPickle(let f, _), .unsupportedPickle(let f, _), .unsupportedFormat(let f, _),
+             .outOfRange(let f, _):
             return f
         }
     }
@@ -56,6 +77,18 @@ public enum TensorIOError: Error, Equatable, Sendable, CustomStringConvertible {
             return prefix + "tensor data is not contiguous: \(d)"
         case .io(_, let d):
             return prefix + d
+        case .malformedNumpy(_, let d):
+            return prefix + "malformed .npy data: \(d)"
+        case .malformedArchive(_, let d):
+            return prefix + "malformed ZIP archive: \(d)"
+        case .malformedPickle(_, let d):
+            return prefix + "malformed pickle: \(d)"
+        case .unsupportedPickle(_, let d):
+            return prefix + "unsupported pickle: \(d)"
+        case .unsupportedFormat(_, let d):
+            return prefix + "unsupported format: \(d)"
+        case .outOfRange(_, let d):
+            return prefix + "out of range: \(d)"
         }
     }
 }
