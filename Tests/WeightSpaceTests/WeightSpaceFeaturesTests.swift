@@ -146,3 +146,26 @@ import WeightSpace
         #expect(throws: WeightSpaceError.self) { try g.apply(to: f) }
     }
 }
+
+@Suite struct TransformerArchitectureTests {
+    @Test func zooArchitectureMatchesTheModel() throws {
+        var rng = SeededGenerator(seed: 0)
+        let model = SmallTransformer(rng: &rng)
+        let a = TransformerArchitecture(model: model)
+        #expect(a == .smallTransformerZoo)
+        #expect(a.parametersPerBlock == 8288)
+        let f = TransformerWeightSpaceFeatures(model: model)
+        for (t, spec) in zip(f.blocks[0].tensors, a.blockTensors) {
+            #expect(Array(t.shape.dropFirst(2)) == spec.shape, "\(spec.name)")
+            #expect(spec.roles.count == spec.shape.count)
+        }
+        #expect(a.blockTensors[3].roles == [.heads, .glBlock, .permutedFeatures])
+        var residual = a
+        residual.residual = true
+        #expect(residual.blockTensors[3].roles == [.heads, .glBlock, .fixedFeatures])
+        #expect(throws: WeightSpaceError.self) {
+            try TransformerArchitecture(blockCount: 0, heads: 2, modelDimension: 8, keyDimension: 4, valueDimension: 4,
+                                        feedForwardDimension: 8, residual: false)
+        }
+    }
+}
