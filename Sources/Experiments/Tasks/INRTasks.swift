@@ -1,0 +1,80 @@
+import Foundation
+import Tensors
+import Autograd
+import Metanetworks
+
+/// Rendering SIREN weight sets as images, differentiably in the weights — the forward pass of
+/// INR editing (a metanetwork edits the weights; the loss is computed on the rendered image).
+public enum SIRENRenderer {
+    /// The pixel-centre coordinate grid in [−1, 1]², row-major, `[height·width, 2]` as (row, column).
+    public static func coordinates(height: Int, width: Int) -> Tensor {
+        Tensor(shape: [height * width, 2]) { flat in
+            let p = flat / 2, axis = flat % 2
+            let idx = axis == 0 ? p / width : p % width, n = axis == 0 ? height : width
+            return n > 1 ? -1 + 2 * Float(idx) / Float(n - 1) : 0
+        }
+    }
+
+    /// Evaluates a batch of SIRENs given as one-channel weight-space features at `coordinates`
+    /// (`[P, d]`): hidden layers sin(ω₀(h·Wᵀ + b)), a linear output layer. Returns `[B, P, outputs]`.
+    ///
+    /// Differentiable in the weights; every layer is one batched matmul over the B networks.
+    public static func render(_ w: WeightSpaceVariables, coordinates: Tensor, frequency: Float = 30) -> Variable {
+        precondition(w.channelCount == 1, "render expects raw weights (one channel), got \(w.channelCount)")
+        let b = w.batchSize
+        let coords = Tensor.stack(Array(repeating: coordinates, count: b))          // [B, P, d]
+        var h = w.tape?.constant(coords) ?? Variable(coords)
+        for i in 0..<w.layerCount {
+            let weight = w.weights[i].squeezingShape(at: [1])                         // [B, out, in]
+            let bias = w.biases[i].reshaped([b, 1, weight.shape[1]])                  // [B, 1, out]
+            h = Variable.matmul(h, weight, transposeB: true) + bias
+            if i < w.layerCount - 1 { h = (h * frequency).sin() }
+        }
+        return h
+    }
+}
+
+/// Image transforms that INR editing learns to apply in weight space (seed 001 §5).
+public enum ImageEdit: String, Codable, Sendable, CaseIterable {
+    case dilate, erode, gradient, contrast
+
+    /// Applies the edit to images `[N, H, W]` (values in the SIRENs' output range).
+    ///
+    /// Dilation/erosion: 3×3 max/min filter; gradient: dilation − erosion (morphological
+    /// gradient); contrast: (x − mean)·1.5 + mean per image.
+    public func apply(_ images: Tensor) -> Tensor {
+        precondition(images.rank == 3, "ImageEdit expects [N, H, W], got \(images.shape)")
+        let (n, h, w) = (images.shape[0], images.shape[1], images.shape[2])
+        switch self {
+        case .contrast:
+            let mean = images.mean(alongAxes: [1, 2], keepingDimensions: true)
+            return (images - mean) * 1.5 + mean
+        case .gradient:
+            return ImageEdit.dilate.apply(images) - ImageEdit.erode.apply(images)
+        case .dilate, .erode:
+            let isMax = self == .dilate
+            var out = Tensor(zeros: images.shape)
+            images.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for k in 0..<n {
+                        for r in 0..<h {
+                            for c in 0..<w {
+                                var v = isMax ? -Float.infinity : Float.infinity
+                                for dr in -1...1 {
+                                    for dc in -1...1 {
+                                        let rr = r + dr, cc = c + dc
+                                        guard rr >= 0, rr < h, cc >= 0, cc < w else { continue }
+                                        let x = src[(k * h + rr) * w + cc]
+                                        v = isMax ? Swift.max(v, x) : Swift.min(v, x)
+                                    }
+                                }
+                                dst[(k * h + r) * w + c] = v
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+}
