@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+import Experiments
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+@Suite struct ReportTests {
+    @Test func reportFolderHoldsJSONMarkdownAndPlots() throws {
+        let curve = [MetanetworkEpoch(epoch: 1, trainLoss: 0.7, validationMetric: 0.3, seconds: 1),
+                     MetanetworkEpoch(epoch: 2, trainLoss: 0.6, validationMetric: 0.5, seconds: 1)]
+        let report = ExperimentReport(title: "test", results: [
+            ModelResult(model: "HNP", zoo: "cnn", task: "generalization", parameters: 1234, trainingSeconds: 3.2,
+                        epochs: 2, bestEpoch: 2, metrics: ["tau": 0.81, "r2": 0.6], robustness: ["scale [1, 10]": 0.2],
+                        learningCurve: curve, predictions: [0.1, 0.5], actual: [0.2, 0.4]),
+            ModelResult(model: "STATNN", zoo: "cnn", task: "generalization", parameters: 99, trainingSeconds: 1,
+                        epochs: 2, bestEpoch: 1, metrics: ["tau": .nan], learningCurve: curve),
+        ], notes: ["a note"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-report-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try report.write(to: dir)
+        #expect(Set(files.map(\.lastPathComponent)) == ["results.json", "results.md", "scatter-cnn-hnp.svg", "learning-curves-cnn.svg"])
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let back = try decoder.decode(ExperimentReport.self, from: Data(contentsOf: dir.appendingPathComponent("results.json")))
+        #expect(back.results.count == 2 && back.results[0].metrics["tau"] == 0.81)
+        let md = try String(contentsOf: dir.appendingPathComponent("results.md"), encoding: .utf8)
+        #expect(md.contains("| cnn | HNP | 0.810 | 0.600 | 1234 | 3.2 | 2 |"))
+        #expect(md.contains("| cnn | HNP | 0.810 | 0.200 |"))
+        #expect(md.contains("| cnn | STATNN | – |"))
+        for svg in files where svg.pathExtension == "svg" {
+            #expect(XMLParser(data: try Data(contentsOf: svg)).parse())
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).allSatisfy { !$0.contains(".tmp") })
+    }
+}
