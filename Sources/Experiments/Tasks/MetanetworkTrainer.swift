@@ -41,6 +41,10 @@ public struct MetanetworkEpoch: Codable, Sendable, Equatable {
     /// −MSE for editing).
     public var validationMetric: Double
     public var seconds: Double
+
+    public init(epoch: Int, trainLoss: Double, validationMetric: Double, seconds: Double) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.validationMetric = validationMetric; self.seconds = seconds
+    }
 }
 
 /// The result of a metanetwork training run: the learning curve and the epoch whose weights were
