@@ -10,28 +10,45 @@ import LinearAlgebra
 public enum CNNDemo {
     /// Options of the demo run.
     public struct Options: Sendable {
+        /// Training epochs over the full training split.
         public var epochs = 1
+        /// Seeds initialisation and batch order.
         public var seed: UInt64 = 0
+        /// Folder holding the Fashion-MNIST IDX files (Debian's `dataset-fashion-mnist`).
         public var dataDirectory = FashionMNIST.defaultDirectory
+        /// Hidden activation of the CNN (the zoo samples ReLU and tanh).
         public var activation: Activation = .relu
+        /// Optimizer, learning rate and batch size (epochs and seed are taken from the fields above).
         public var training = ClassifierTrainingConfiguration(epochs: 1, batchSize: 64, optimizer: .adam, learningRate: 3e-3)
         /// Use only the first `trainLimit` training images (all when nil).
         public var trainLimit: Int? = nil
+        /// The defaults: 1 epoch, seed 0, ReLU, Adam 3e-3, batch 64.
         public init() {}
     }
 
     /// The demo's result, serialised as the `nfn demo --json` object.
     public struct Result: Codable, Sendable {
+        /// The data set name.
         public var dataset: String
+        /// The network trained.
         public var architecture: String
+        /// Trainable scalars (4,970 for the zoo CNN).
         public var parameters: Int
+        /// Epochs completed.
         public var epochs: Int
+        /// Training images used.
         public var train_examples: Int
+        /// Test images evaluated.
         public var test_examples: Int
+        /// Accuracy on the training batches during the last epoch.
         public var train_accuracy: Float
+        /// Accuracy on the test split after the last epoch.
         public var test_accuracy: Float
+        /// Mean cross-entropy on the test split.
         public var test_loss: Float
+        /// Wall-clock seconds, loading included.
         public var seconds: Double
+        /// OpenBLAS threads used.
         public var blas_threads: Int
     }
 

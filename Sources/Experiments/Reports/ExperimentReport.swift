@@ -2,13 +2,19 @@ import Foundation
 
 /// One trained model's line in a results table.
 public struct ModelResult: Codable, Sendable, Equatable {
+    /// The model name (e.g. "HNP", "STATNN").
     public var model: String
     /// The zoo (and so the weight space) it was trained on.
     public var zoo: String
+    /// The task ("generalization", "inr-classification", "inr-editing").
     public var task: String
+    /// Trainable scalars of the metanetwork.
     public var parameters: Int
+    /// Wall-clock training time.
     public var trainingSeconds: Double
+    /// Epochs run.
     public var epochs: Int
+    /// The epoch whose weights were kept (best validation metric).
     public var bestEpoch: Int
     /// Test metrics: for generalization prediction τ, R², MSE; for classification accuracy.
     public var metrics: [String: Double]
@@ -16,10 +22,14 @@ public struct ModelResult: Codable, Sendable, Equatable {
     public var robustness: [String: Double]
     /// The configuration that produced the numbers.
     public var configuration: [String: String]
+    /// Per-epoch training loss and validation metric.
     public var learningCurve: [MetanetworkEpoch]
+    /// Test-set predictions (for the scatter plot).
     public var predictions: [Double]?
+    /// Test-set true values, aligned with `predictions`.
     public var actual: [Double]?
 
+    /// A result row; see the properties for each field.
     public init(model: String, zoo: String, task: String, parameters: Int, trainingSeconds: Double, epochs: Int,
                 bestEpoch: Int, metrics: [String: Double], robustness: [String: Double] = [:],
                 configuration: [String: String] = [:], learningCurve: [MetanetworkEpoch] = [],
@@ -35,11 +45,14 @@ public struct ModelResult: Codable, Sendable, Equatable {
 /// `results.md` (the comparison and robustness tables), and SVG plots (predicted-vs-true scatter
 /// per model with τ in the title, learning curves per zoo).
 public struct ExperimentReport: Codable, Sendable {
+    /// The report heading.
     public var title: String
+    /// One row per trained model.
     public var results: [ModelResult]
     /// Free-form facts about the run (zoo sizes, seeds, machine, checks of the seeds' claims).
     public var notes: [String]
 
+    /// A report with a title, rows and notes.
     public init(title: String, results: [ModelResult] = [], notes: [String] = []) {
         self.title = title; self.results = results; self.notes = notes
     }

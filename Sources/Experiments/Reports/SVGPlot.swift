@@ -5,8 +5,11 @@ import Foundation
 public enum SVGPlot {
     /// One line of a line chart.
     public struct Series: Sendable {
+        /// The legend label.
         public var name: String
+        /// Points in drawing order; non-finite points are skipped.
         public var points: [(x: Double, y: Double)]
+        /// A named series.
         public init(name: String, points: [(x: Double, y: Double)]) { self.name = name; self.points = points }
     }
 

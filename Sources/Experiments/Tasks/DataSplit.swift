@@ -2,8 +2,11 @@ import Tensors
 
 /// A seeded train / validation / test split of zoo members.
 public struct DataSplit: Codable, Sendable, Equatable {
+    /// Member indices used for training.
     public var train: [Int]
+    /// Member indices for early stopping / model selection.
     public var validation: [Int]
+    /// Member indices for the reported metrics.
     public var test: [Int]
 
     /// Shuffles `0..<count` with `seed` and cuts it by the given fractions (test gets the rest).

@@ -14,6 +14,7 @@ public struct GeneralizationMetrics: Codable, Sendable, Equatable {
     public var mse: Double
     /// τ on the members whose true accuracy is at least each threshold (key: threshold).
     public var tauAtThreshold: [String: Double]
+    /// The number of test members.
     public var count: Int
 
     /// Computes every metric from predictions and true values.

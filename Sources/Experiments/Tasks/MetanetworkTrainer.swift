@@ -7,15 +7,22 @@ import Training
 
 /// How a metanetwork is trained on a zoo.
 public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
+    /// Maximum epochs.
     public var epochs = 30
+    /// Zoo members per optimizer step.
     public var batchSize = 32
+    /// The optimizer.
     public var optimizer: OptimizerKind = .adam
+    /// Step size (> 0).
     public var learningRate: Float = 1e-3
+    /// L2 strength (≥ 0; decoupled for AdamW).
     public var weightDecay: Float = 0
     /// Stop when the validation metric has not improved for this many epochs (0 = never).
     public var patience = 10
+    /// Seeds the per-epoch batch orders.
     public var seed: UInt64 = 0
 
+    /// A configuration; every argument has the documented default.
     public init(epochs: Int = 30, batchSize: Int = 32, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3,
                 weightDecay: Float = 0, patience: Int = 10, seed: UInt64 = 0) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer
@@ -35,13 +42,17 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
 
 /// One epoch of a metanetwork training run.
 public struct MetanetworkEpoch: Codable, Sendable, Equatable {
+    /// The epoch number (1-based).
     public var epoch: Int
+    /// Mean training loss over the epoch's batches.
     public var trainLoss: Double
     /// The validation metric (higher is better: τ for regression, accuracy for classification,
     /// −MSE for editing).
     public var validationMetric: Double
+    /// Wall-clock seconds of the epoch, validation included.
     public var seconds: Double
 
+    /// An epoch record.
     public init(epoch: Int, trainLoss: Double, validationMetric: Double, seconds: Double) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.validationMetric = validationMetric; self.seconds = seconds
     }
@@ -50,10 +61,15 @@ public struct MetanetworkEpoch: Codable, Sendable, Equatable {
 /// The result of a metanetwork training run: the learning curve and the epoch whose weights were
 /// kept (best validation metric).
 public struct MetanetworkTrainingHistory: Codable, Sendable, Equatable {
+    /// Every epoch run, in order (including those before a resume).
     public var epochs: [MetanetworkEpoch]
+    /// The epoch whose weights were kept.
     public var bestEpoch: Int
+    /// Its validation metric.
     public var bestValidationMetric: Double
+    /// Whether patience ran out before the last epoch.
     public var stoppedEarly: Bool
+    /// The last finished epoch found in the checkpoint, when the run resumed.
     public var resumedFromEpoch: Int?
 }
 
@@ -70,6 +86,17 @@ public struct MetanetworkTrainingHistory: Codable, Sendable, Equatable {
 /// A run killed at any moment and restarted with the same configuration continues from the last
 /// finished epoch and ends with exactly the weights and history an uninterrupted run produces.
 public enum MetanetworkTrainer {
+    /// Trains `model` and returns its history; the model ends with its best-validation weights.
+    ///
+    /// - Parameters:
+    ///   - memberCount: the number of training members; batches are index lists into `0..<memberCount`.
+    ///   - checkpoint: a file to write after every epoch and to resume from (nil: no checkpointing).
+    ///   - loss: the training loss on a batch, recorded on the tape.
+    ///   - validate: the validation metric (higher is better), evaluated in eval mode.
+    ///   - progress: called after each epoch; throwing from it stops training (the checkpoint is
+    ///     already written).
+    /// - Throws: ``TrainingError`` for a bad configuration, a diverging loss, or a checkpoint that
+    ///   belongs to another run.
     public static func train(
         model: Module, memberCount: Int, configuration c: MetanetworkTrainingConfiguration,
         checkpoint: URL? = nil,
