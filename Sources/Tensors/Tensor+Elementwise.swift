@@ -111,19 +111,32 @@ extension Tensor {
 // MARK: - Arithmetic operators
 
 extension Tensor {
+    /// Elementwise sum with NumPy broadcasting; traps if the shapes cannot be broadcast.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { broadcastBinary(lhs, rhs, +) }
+    /// Elementwise difference with NumPy broadcasting; traps if the shapes cannot be broadcast.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { broadcastBinary(lhs, rhs, -) }
+    /// Elementwise (Hadamard) product with NumPy broadcasting; traps if the shapes cannot be broadcast.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { broadcastBinary(lhs, rhs, *) }
+    /// Elementwise quotient with NumPy broadcasting; division by zero follows IEEE 754 (±∞ or NaN).
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { broadcastBinary(lhs, rhs, /) }
 
+    /// Adds the scalar `rhs` to every element.
     public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapElements { $0 + rhs } }
+    /// Subtracts the scalar `rhs` from every element.
     public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapElements { $0 - rhs } }
+    /// Multiplies every element by the scalar `rhs`.
     public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapElements { $0 * rhs } }
+    /// Divides every element by the scalar `rhs` (IEEE 754 semantics when `rhs` is 0).
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapElements { $0 / rhs } }
+    /// Adds every element to the scalar `lhs`.
     public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapElements { lhs + $0 } }
+    /// `lhs − x` for every element `x` of `rhs`.
     public static func - (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapElements { lhs - $0 } }
+    /// Multiplies the scalar `lhs` by every element.
     public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapElements { lhs * $0 } }
+    /// `lhs / x` for every element `x` of `rhs` (IEEE 754 semantics where `x` is 0).
     public static func / (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapElements { lhs / $0 } }
+    /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor { x.mapElements { -$0 } }
 
     /// In-place `self += other` (same shape, or `other` broadcastable to `self`), via BLAS axpy
@@ -137,7 +150,10 @@ extension Tensor {
             lhs = lhs + rhs
         }
     }
+    /// Elementwise `lhs = lhs - rhs` with broadcasting, so `lhs` may take the broadcast shape; always
+    /// allocates a new tensor (unlike `+=` on equal shapes).
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    /// Scales every element by `rhs` in place.
     public static func *= (lhs: inout Tensor, rhs: Float) {
         lhs.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] *= rhs } }
     }
@@ -154,14 +170,23 @@ extension Tensor {
 // MARK: - Elementwise functions
 
 extension Tensor {
+    /// Elementwise natural exponential eˣ; overflows to +∞ for x ≳ 88.7.
     public func exp() -> Tensor { mapElements { Foundation.exp($0) } }
+    /// Elementwise natural logarithm; −∞ at 0 and NaN for negative elements.
     public func log() -> Tensor { mapElements { Foundation.log($0) } }
+    /// Elementwise sine (radians).
     public func sin() -> Tensor { mapElements { Foundation.sin($0) } }
+    /// Elementwise cosine (radians).
     public func cos() -> Tensor { mapElements { Foundation.cos($0) } }
+    /// Elementwise hyperbolic tangent, in (−1, 1).
     public func tanh() -> Tensor { mapElements { Foundation.tanh($0) } }
+    /// Elementwise square root; NaN for negative elements.
     public func sqrt() -> Tensor { mapElements { $0.squareRoot() } }
+    /// Elementwise absolute value.
     public func abs() -> Tensor { mapElements { Swift.abs($0) } }
+    /// Elementwise rectified linear unit max(x, 0).
     public func relu() -> Tensor { mapElements { $0 > 0 ? $0 : 0 } }
+    /// Elementwise square x².
     public func squared() -> Tensor { mapElements { $0 * $0 } }
     /// The logistic sigmoid 1 / (1 + e^(−x)), computed without overflow for large |x|.
     public func sigmoid() -> Tensor {

@@ -6,6 +6,9 @@ import Datasets
 
 /// The optimizers a training run can name (in configs, zoo hyper-parameter spaces, the CLI).
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    /// `sgd`: ``SGD`` without momentum; `momentum`: ``SGD`` with μ = 0.9; `adam`: ``Adam``;
+    /// `adamw`: ``AdamW``; `rmsprop`: ``RMSProp`` (α = 0.99, no momentum). Hyper-parameters other than
+    /// the learning rate and weight decay take their defaults.
     case sgd, momentum, adam, adamw, rmsprop
 
     /// A fresh optimizer. `weightDecay` is coupled L2 (added to the gradient) except for AdamW,
@@ -23,9 +26,13 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 
 /// How to train an image classifier.
 public struct ClassifierTrainingConfiguration: Codable, Sendable, Equatable {
+    /// Passes over the training set, ≥ 0 (0 trains nothing); default 1.
     public var epochs = 1
+    /// Training mini-batch size, > 0; the last batch of an epoch may be smaller. Default 128.
     public var batchSize = 128
+    /// Which optimizer to build; default ``OptimizerKind/adam``.
     public var optimizer: OptimizerKind = .adam
+    /// Base learning rate η, finite and > 0; default 1e-3.
     public var learningRate: Float = 1e-3
     /// L2 regularisation strength (see ``OptimizerKind/make(learningRate:weightDecay:)``).
     public var weightDecay: Float = 0
@@ -38,6 +45,8 @@ public struct ClassifierTrainingConfiguration: Codable, Sendable, Equatable {
     /// Batch size for evaluation passes.
     public var evaluationBatchSize = 1000
 
+    /// Creates a configuration; values are checked by ``validate()``, which
+    /// ``ClassifierTraining/train(_:on:evaluatingOn:configuration:onEpochEnd:)`` calls.
     public init(epochs: Int = 1, batchSize: Int = 128, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3,
                 weightDecay: Float = 0, warmupEpochs: Int = 0, cosineDecay: Bool = false, seed: UInt64 = 0,
                 evaluationBatchSize: Int = 1000) {
@@ -60,26 +69,39 @@ public struct ClassifierTrainingConfiguration: Codable, Sendable, Equatable {
 
 /// Metrics after one epoch.
 public struct EpochMetrics: Codable, Sendable, Equatable {
+    /// The 1-based epoch number.
     public var epoch: Int
+    /// Mean softmax cross-entropy (nats) over the epoch's training samples, each batch measured before its
+    /// update, in training mode; the non-finite loss itself when the run diverged.
     public var trainLoss: Float
+    /// Fraction of training samples classified correctly, in [0, 1], from the same forward passes as
+    /// `trainLoss` (dropout active); 0 when the run diverged.
     public var trainAccuracy: Float
+    /// Mean cross-entropy on the test set in evaluation mode, or nil without a test set.
     public var testLoss: Float?
+    /// Test accuracy in [0, 1], or nil without a test set.
     public var testAccuracy: Float?
+    /// Wall-clock seconds for the epoch, including its evaluation.
     public var seconds: Double
 }
 
 /// The outcome of a training run.
 public struct ClassifierTrainingResult: Codable, Sendable {
+    /// Per-epoch metrics, in order; after a divergence the last entry is the partial epoch.
     public var epochs: [EpochMetrics]
     /// True when the loss became NaN/∞ and training stopped early (a "crashed" zoo member).
     public var diverged: Bool
+    /// Wall-clock seconds for the whole run.
     public var seconds: Double
+    /// The last epoch's metrics, or nil when no epoch ran.
     public var final: EpochMetrics? { epochs.last }
 }
 
 /// Errors from training runs.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// A configuration value is out of range; the message names it.
     case invalidConfiguration(String)
+    /// The data or a checkpoint cannot be used (e.g. an empty training set); the message says why.
     case incompatibleData(String)
 
     public var description: String {

@@ -25,8 +25,10 @@ public struct GradientCheckResult: CustomStringConvertible {
 ///
 /// - Parameters:
 ///   - inputs: the point at which to differentiate (one tensor per input).
+///   - epsilon: the relative step h = epsilon · max(1, |x|); 1e-2 by default.
 ///   - function: builds the output from one variable per input, recorded on the given tape.
 ///   - maxEntries: at most this many entries per input are probed (chosen with a fixed seed).
+///   - seed: seeds the projection R and the choice of probed entries.
 public func checkGradient(
     at inputs: [Tensor],
     epsilon: Float = 1e-2,
@@ -84,6 +86,7 @@ public struct GradientCase: CustomStringConvertible, Sendable {
     /// The input shapes; inputs are drawn from a seeded normal distribution (see `transform`).
     public var shapes: [[Int]]
     /// Maps raw normal samples into the op's domain (e.g. positive values for `log`).
+    /// Its first argument is the input's index.
     public var transform: @Sendable (Int, Tensor) -> Tensor
     /// Tolerance on the max relative error.
     public var tolerance: Float
@@ -92,6 +95,16 @@ public struct GradientCase: CustomStringConvertible, Sendable {
     /// The operation under test.
     public var function: @Sendable ([Variable]) -> Variable
 
+    /// Creates a case; its inputs are drawn when it runs (``run(seed:)``).
+    ///
+    /// - Parameters:
+    ///   - name: shown in test output.
+    ///   - shapes: one shape per input.
+    ///   - tolerance: pass threshold on ``GradientCheckResult/maxRelativeError``; 2e-2 by default.
+    ///   - epsilon: relative finite-difference step; 1e-2 by default (see
+    ///     ``checkGradient(at:epsilon:maxEntries:seed:_:)``).
+    ///   - transform: maps (input index, normal sample) into the op's domain; the identity by default.
+    ///   - function: the operation under test.
     public init(_ name: String, shapes: [[Int]], tolerance: Float = 2e-2, epsilon: Float = 1e-2,
                 transform: @escaping @Sendable (Int, Tensor) -> Tensor = { _, t in t },
                 _ function: @escaping @Sendable ([Variable]) -> Variable) {

@@ -9,9 +9,13 @@ import WeightSpace
 ///
 /// Metanetwork layers take and return these, so a metanetwork trains with the ordinary tape.
 public struct WeightSpaceVariables {
+    /// Per-layer weights, `[B, C, n_{i+1}, n_i, spatial…]`.
     public var weights: [Variable]
+    /// Per-layer biases, `[B, C, n_{i+1}]`.
     public var biases: [Variable]
 
+    /// Wraps per-layer variables; traps unless there is one bias per weight and at least one layer.
+    /// Shapes are not checked (``WeightSpaceFeatures/init(weights:biases:)`` is the checked wrapper).
     public init(weights: [Variable], biases: [Variable]) {
         precondition(weights.count == biases.count && !weights.isEmpty, "need one bias per weight")
         self.weights = weights
@@ -31,8 +35,11 @@ public struct WeightSpaceVariables {
 
     /// The tape the features are recorded on, if any.
     public var tape: Tape? { weights.first?.tape ?? biases.first?.tape }
+    /// B, the number of networks in the batch.
     public var batchSize: Int { weights[0].shape[0] }
+    /// C, the number of feature channels.
     public var channelCount: Int { weights[0].shape[1] }
+    /// L, the number of layers.
     public var layerCount: Int { weights.count }
     /// n₀ … n_L.
     public var widths: [Int] { [weights[0].shape[3]] + weights.map { $0.shape[2] } }
@@ -57,12 +64,15 @@ public struct WeightSpaceVariables {
 /// A metanetwork layer whose output is again weight-space features (equivariant layers, pointwise
 /// nonlinearities, normalisation).
 public protocol WeightSpaceLayer: AnyObject {
+    /// Maps features to features; the layer may change the channel count but keeps the layers'
+    /// structure.
     func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables
 }
 
 /// A metanetwork (or head) mapping feed-forward weight-space features to one vector per network,
 /// `[B, outputs]` — e.g. a predicted test accuracy.
 public protocol WeightSpaceModel: AnyObject {
+    /// Maps a batch of B weight sets to `[B, outputs]`.
     func callAsFunction(_ input: WeightSpaceVariables) -> Variable
 }
 

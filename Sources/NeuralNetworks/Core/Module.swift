@@ -17,6 +17,8 @@ open class Module {
     /// Whether the module is in training mode (dropout active). Set with ``train()`` / ``eval()``.
     public private(set) var isTraining = true
 
+    /// Creates a module in training mode. Subclasses initialise their stored parameters and children
+    /// before calling `super.init()`; nothing needs registering.
     public init() {}
 
     /// The direct children and parameters, by property name, in declaration order.
@@ -125,11 +127,17 @@ extension Parameter {
 
 /// Errors from loading or validating module parameters and inputs.
 public enum ModuleError: Error, Equatable, CustomStringConvertible {
+    /// Parameters the module has but the loaded values lack (strict loading), by path.
     case missingParameters([String])
+    /// Keys in the loaded values that name no parameter of the module (strict loading).
     case unexpectedParameters([String])
+    /// A loaded value's shape differs from the parameter's at `path`.
     case shapeMismatch(path: String, expected: [Int], found: [Int])
+    /// A loaded value at `path` contains NaN or ±∞.
     case nonFinite(path: String)
+    /// A model input was rejected; the message says what was wrong.
     case invalidInput(String)
+    /// A model or layer configuration was rejected; the message says why.
     case invalidConfiguration(String)
 
     public var description: String {

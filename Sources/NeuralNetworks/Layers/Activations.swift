@@ -5,37 +5,47 @@ import Autograd
 /// max(0, x).
 public final class ReLU: Module, Layer {
     public override init() { super.init() }
+    /// Elementwise max(0, x); any shape.
     public func callAsFunction(_ x: Variable) -> Variable { x.relu() }
 }
 
 /// tanh(x).
 public final class Tanh: Module, Layer {
     public override init() { super.init() }
+    /// Elementwise tanh(x); any shape.
     public func callAsFunction(_ x: Variable) -> Variable { x.tanh() }
 }
 
 /// sin(ω₀·x), the SIREN activation.
 public final class Sine: Module, Layer {
+    /// ω₀, the factor applied to the input before the sine.
     public let frequency: Float
+    /// Creates sin(ω₀·x).
+    ///
+    /// - Parameter frequency: ω₀; 30 by default, as in the SIREN paper.
     public init(frequency: Float = 30) { self.frequency = frequency; super.init() }
+    /// Elementwise sin(ω₀·x); any shape.
     public func callAsFunction(_ x: Variable) -> Variable { (x * frequency).sin() }
 }
 
 /// The identity.
 public final class Identity: Module, Layer {
     public override init() { super.init() }
+    /// Returns `x` unchanged.
     public func callAsFunction(_ x: Variable) -> Variable { x }
 }
 
 /// Flattens every axis after the first: `[N, …] → [N, ∏…]`.
 public final class Flatten: Module, Layer {
     public override init() { super.init() }
+    /// `[N, …] → [N, ∏…]`; rank ≥ 1.
     public func callAsFunction(_ x: Variable) -> Variable { x.reshaped([x.shape[0], -1]) }
 }
 
 /// Global average pooling over the spatial axes: `[N, C, H, W] → [N, C]`.
 public final class GlobalAveragePool: Module, Layer {
     public override init() { super.init() }
+    /// `[N, C, H, W] → [N, C]`, the mean over H·W.
     public func callAsFunction(_ x: Variable) -> Variable { x.globalAveragePool2d() }
 }
 
@@ -60,9 +70,15 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 /// The mask comes from the layer's own generator, seeded at construction, so training is
 /// reproducible.
 public final class Dropout: Module, Layer {
+    /// The probability of zeroing an element, in [0, 1).
     public let rate: Float
     private var rng: SeededGenerator
 
+    /// Creates a dropout layer with its own seeded mask generator.
+    ///
+    /// - Parameters:
+    ///   - rate: drop probability in [0, 1); traps otherwise. A rate of 0 makes the layer the identity.
+    ///   - seed: seeds the layer's private mask generator.
     public init(rate: Float, seed: UInt64 = 0) {
         precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
         self.rate = rate
@@ -70,6 +86,8 @@ public final class Dropout: Module, Layer {
         super.init()
     }
 
+    /// In training mode with `rate > 0`, multiplies `x` by a fresh random mask of 0 and 1/(1 − rate)
+    /// (recorded as a constant on `x`'s tape); otherwise returns `x`. Advances the layer's generator.
     public func callAsFunction(_ x: Variable) -> Variable {
         guard isTraining, rate > 0 else { return x }
         let keep = 1 - rate, scale = 1 / keep
@@ -84,6 +102,7 @@ public final class Dropout: Module, Layer {
 
 /// Layers applied in order.
 public final class Sequential: Module, Layer {
+    /// The layers, in application order (each is also a ``Layer``).
     public let layers: [Module]
 
     /// - Precondition: every element conforms to ``Layer``.
@@ -92,6 +111,7 @@ public final class Sequential: Module, Layer {
         super.init()
     }
 
+    /// Applies each layer in turn to `x`.
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = x
         for layer in layers { h = (layer as! Layer)(h) }

@@ -14,9 +14,17 @@ public final class Dense: Module, Layer {
     /// `[outFeatures]`, or nil for a bias-free layer.
     public let bias: Parameter?
 
+    /// The input width, `weight.shape[1]`.
     public var inFeatures: Int { weight.shape[1] }
+    /// The output width, `weight.shape[0]`.
     public var outFeatures: Int { weight.shape[0] }
 
+    /// Creates an `inFeatures → outFeatures` layer with freshly sampled weights.
+    ///
+    /// - Parameters:
+    ///   - bias: whether to add a learned `[outFeatures]` bias.
+    ///   - initializer: weight initialiser, with fan-in `inFeatures` and fan-out `outFeatures`.
+    ///   - biasInitializer: bias initialiser (same fans); zeros by default.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
                 initializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 rng: inout SeededGenerator) {
@@ -27,6 +35,8 @@ public final class Dense: Module, Layer {
         super.init()
     }
 
+    /// `[..., inFeatures] → [..., outFeatures]`; traps if the last axis is not `inFeatures`.
+    /// - Complexity: one sgemm, O(M·inFeatures·outFeatures) for M = the product of the leading axes.
     public func callAsFunction(_ x: Variable) -> Variable {
         precondition(x.shape.last == inFeatures, "Dense expects last dimension \(inFeatures), got shape \(x.shape)")
         let w = weight.variable(on: x.tape)

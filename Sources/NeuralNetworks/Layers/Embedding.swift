@@ -6,10 +6,12 @@ import Autograd
 /// The table is initialised N(0, 1) like PyTorch's `nn.Embedding`; set `trainable` false to
 /// freeze it (a frozen word2vec table, as in the AGNews transformer zoo).
 public final class Embedding: Module {
+    /// `[count, dimension]`, one row per id, initialised N(0, 1).
     public let table: Parameter
     /// When false, gradients do not flow into the table.
     public var trainable: Bool
 
+    /// Creates a table of `count` rows of width `dimension`, drawn from N(0, 1) with `rng`.
     public init(count: Int, dimension: Int, trainable: Bool = true, rng: inout SeededGenerator) {
         table = Parameter(Tensor.normal([count, dimension], rng: &rng))
         self.trainable = trainable

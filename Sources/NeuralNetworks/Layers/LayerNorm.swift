@@ -10,9 +10,17 @@ public final class LayerNorm: Module, Layer {
     public let scale: Parameter?
     /// β, `[features]`, when affine.
     public let offset: Parameter?
+    /// The size of the normalised last axis.
     public let features: Int
+    /// ε, added to the variance before the square root.
     public let epsilon: Float
 
+    /// Creates a layer normalising last axes of size `features`.
+    ///
+    /// - Parameters:
+    ///   - features: the last-axis size the layer accepts.
+    ///   - affine: whether to learn γ (ones) and β (zeros); `false` gives a parameter-free layer.
+    ///   - epsilon: ε, normally > 0, guarding the division for near-constant rows; 1e-5 as in PyTorch.
     public init(_ features: Int, affine: Bool = true, epsilon: Float = 1e-5) {
         self.features = features
         self.epsilon = epsilon
@@ -21,6 +29,8 @@ public final class LayerNorm: Module, Layer {
         super.init()
     }
 
+    /// Normalises each last-axis row with its own mean and population variance, then applies γ, β;
+    /// shape unchanged. Traps if the last axis is not `features`.
     public func callAsFunction(_ x: Variable) -> Variable {
         precondition(x.shape.last == features, "LayerNorm expects last dimension \(features), got \(x.shape)")
         var y = x.layerNormalized(trailingAxes: 1, epsilon: epsilon)

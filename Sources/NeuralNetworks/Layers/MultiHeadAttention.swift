@@ -23,8 +23,16 @@ public final class MultiHeadAttention: Module, Layer {
     /// Optional biases: `[h, D_k]`, `[h, D_k]`, `[h, D_v]`, `[D]`.
     public let queryBias: Parameter?, keyBias: Parameter?, valueBias: Parameter?, outputBias: Parameter?
 
+    /// h, D, D_k and D_v.
     public let heads: Int, modelDimension: Int, keyDimension: Int, valueDimension: Int
 
+    /// Creates attention with `h` heads over width `d`, with per-head key width `dk` and value width `dv`
+    /// (these need not equal `d / h`).
+    ///
+    /// - Parameters:
+    ///   - bias: whether to add learned biases (zero-initialised); `false` by default.
+    ///   - initializer: for the four projections; Q and K use fan-in D and fan-out h·D_k, V fan-in D
+    ///     and fan-out h·D_v, the output fan-in h·D_v and fan-out D.
     public init(modelDimension d: Int, heads h: Int, keyDimension dk: Int, valueDimension dv: Int,
                 bias: Bool = false, initializer: Initializer = .glorotUniform, rng: inout SeededGenerator) {
         heads = h; modelDimension = d; keyDimension = dk; valueDimension = dv
@@ -49,6 +57,9 @@ public final class MultiHeadAttention: Module, Layer {
         return y.reshaped([batch, tokens, heads, e]).permuted([0, 2, 1, 3])   // [B, h, T, e]
     }
 
+    /// `[B, T, D] → [B, T, D]`, unmasked attention over all T tokens; traps on any other input shape.
+    /// - Complexity: O(B·T·D·h·(D_k + D_v)) for the projections plus O(B·h·T²·(D_k + D_v)) for the
+    ///   scores and mixing; the `[B·h, T, T]` score matrix is materialised.
     public func callAsFunction(_ x: Variable) -> Variable {
         precondition(x.rank == 3 && x.shape[2] == modelDimension,
                      "MultiHeadAttention expects [B, T, \(modelDimension)], got \(x.shape)")
@@ -74,16 +85,34 @@ public final class MultiHeadAttention: Module, Layer {
 /// With `residual: false` the skips are dropped (x ← Drop(MHA(LN₁(x))), …), as in the Small
 /// Transformer Zoo, whose LayerNorms are also non-affine (`affineNorm: false`).
 public final class TransformerBlock: Module, Layer {
+    /// LN₁, before attention.
     public let norm1: LayerNorm
+    /// The multi-head self-attention sublayer.
     public let attention: MultiHeadAttention
+    /// LN₂, before the feed-forward sublayer.
     public let norm2: LayerNorm
     /// W_A: D → D_A (with bias a).
     public let feedForwardIn: Dense
     /// W_B: D_A → D (with bias β).
     public let feedForwardOut: Dense
+    /// Applied to both sublayer outputs before the residual additions.
     public let dropout: Dropout
+    /// Whether the sublayer outputs are added to their inputs (skip connections).
     public let residual: Bool
 
+    /// Creates a block whose attention has no biases and whose feed-forward layers use the ``Dense``
+    /// defaults (Glorot-uniform weights, zero biases).
+    ///
+    /// - Parameters:
+    ///   - d: `modelDimension`, D, the token width.
+    ///   - heads: h.
+    ///   - dk: `keyDimension`, D_k per head.
+    ///   - dv: `valueDimension`, D_v per head.
+    ///   - da: `feedForwardDimension`, D_A, the hidden width of the feed-forward sublayer.
+    ///   - residual: whether to keep the skip connections; `true` by default.
+    ///   - affineNorm: whether the two LayerNorms learn γ, β; `true` by default.
+    ///   - rate: `dropout`, in [0, 1) for both sublayers; 0 (off) by default. Its mask generator is
+    ///     seeded from `rng`.
     public init(modelDimension d: Int, heads: Int, keyDimension dk: Int, valueDimension dv: Int,
                 feedForwardDimension da: Int, residual: Bool = true, affineNorm: Bool = true,
                 dropout rate: Float = 0, rng: inout SeededGenerator) {
@@ -97,6 +126,7 @@ public final class TransformerBlock: Module, Layer {
         super.init()
     }
 
+    /// `[B, T, D] → [B, T, D]`.
     public func callAsFunction(_ x: Variable) -> Variable {
         let a = dropout(attention(norm1(x)))
         let h = residual ? x + a : a

@@ -11,25 +11,47 @@ import Autograd
 /// With the defaults (D = 32, 2 heads of 16, FFN 64, 2 blocks, 10 classes) it has
 /// 544 + 2·8,288 + 1,386 = 18,506 parameters.
 public final class SmallTransformer: Module, Layer {
+    /// The hyper-parameters; the defaults give the 18,506-parameter network described above.
     public struct Configuration: Codable, Sendable, Equatable {
+        /// Input channels (1), square image side in pixels (28), and patch side P (4), which is both the
+        /// patch-embedding kernel and its stride, giving ⌊imageSize / P⌋² tokens.
         public var inputChannels = 1, imageSize = 28, patchSize = 4
+        /// Token width D (32), heads h (2), and per-head key and value widths D_k, D_v (16 each).
         public var modelDimension = 32, heads = 2, keyDimension = 16, valueDimension = 16
+        /// Feed-forward hidden width D_A (64), number of encoder blocks (2), and output logits (10).
         public var feedForwardDimension = 64, blockCount = 2, classes = 10
+        /// Whether the encoder blocks keep their skip connections; `false`, as in the zoo.
         public var residual = false
+        /// Dropout rate in [0, 1) after the embedding and inside every block; 0 (off) by default.
         public var dropout: Float = 0
+        /// A configuration with every field at its default; set fields afterwards.
         public init() {}
     }
 
+    /// The configuration that built this network.
     public let configuration: Configuration
+    /// The patch embedding, a `Conv2d(C, D)` with kernel and stride P:
+    /// `[N, C, S, S] → [N, D, ⌊S/P⌋, ⌊S/P⌋]`.
     public let patchEmbedding: Conv2d
+    /// The `blockCount` encoder blocks, non-affine LayerNorms, residual as configured.
     public let blocks: [TransformerBlock]
+    /// The non-affine LayerNorm applied to the last block's output before pooling.
     public let finalNorm: LayerNorm
+    /// The classifier's hidden layer, `Dense(D, D)`, followed by ReLU.
     public let classifierHidden: Dense
+    /// The classifier's output layer, `Dense(D, classes)`.
     public let classifierOutput: Dense
+    /// Applied to the embedded tokens (after the positional encoding is added).
     public let dropout: Dropout
     /// The fixed sinusoidal encoding `[tokens, D]` (not a parameter).
     public let positionalEncoding: Tensor
 
+    /// Creates the network with weights sampled from `rng`.
+    ///
+    /// - Parameters:
+    ///   - initStandardDeviation: when given, the patch embedding and both classifier layers draw
+    ///     their weights from N(0, std²) instead of Glorot uniform; the encoder blocks always use
+    ///     their defaults.
     public init(_ c: Configuration = Configuration(), initStandardDeviation: Float? = nil, rng: inout SeededGenerator) {
         configuration = c
         let initializer: Initializer = initStandardDeviation.map { .normal(std: $0) } ?? .glorotUniform
@@ -67,6 +89,8 @@ public final class SmallTransformer: Module, Layer {
         return dropout(tokens + pe)
     }
 
+    /// Logits `[N, classes]` for images `[N, C, imageSize, imageSize]`; other image sizes trap (the token
+    /// count must match the positional encoding).
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = embed(x)
         for block in blocks { h = block(h) }

@@ -17,6 +17,9 @@ open class Optimizer {
     public private(set) var stepCount = 0
     private var states: [String: [Tensor]] = [:]
 
+    /// Creates an optimizer with no state and ``stepCount`` 0.
+    ///
+    /// - Parameter learningRate: η, the initial step size (> 0).
     public init(learningRate: Float) { self.learningRate = learningRate }
 
     /// Override point 1: the initial state tensors for a parameter of this value (e.g. zeros for
@@ -77,10 +80,20 @@ open class Optimizer {
 /// - `learningRate` η > 0 (typical 1e-3…1e-1); `momentum` μ ∈ [0, 1), default 0 (plain SGD);
 ///   `weightDecay` λ ≥ 0, default 0. Same semantics as PyTorch's `torch.optim.SGD`.
 public final class SGD: Optimizer {
+    /// μ ∈ [0, 1); 0 disables momentum (and its state buffer).
     public var momentum: Float
+    /// Whether momentum uses the Nesterov look-ahead g + μv instead of v. Has no effect when μ = 0.
     public var nesterov: Bool
+    /// λ ≥ 0, the coupled L2 coefficient added to the gradient as λw.
     public var weightDecay: Float
 
+    /// Creates SGD; the momentum buffer (when μ > 0) starts at zero.
+    ///
+    /// - Parameters:
+    ///   - learningRate: η > 0 (typical 1e-3…1e-1); no default.
+    ///   - momentum: μ ∈ [0, 1); 0 by default (plain SGD).
+    ///   - nesterov: Nesterov momentum; `false` by default.
+    ///   - weightDecay: λ ≥ 0; 0 by default.
     public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.momentum = momentum
         self.nesterov = nesterov
@@ -118,10 +131,21 @@ public final class SGD: Optimizer {
 ///
 /// Defaults: η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, λ = 0.
 open class Adam: Optimizer {
+    /// β₁ ∈ [0, 1) and β₂ ∈ [0, 1), the decay rates of the first- and second-moment averages; ε > 0,
+    /// added to √v̂ for stability; λ ≥ 0, the weight-decay coefficient (coupled for Adam, decoupled
+    /// for ``AdamW``).
     public var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// Whether weight decay is decoupled from the gradient (AdamW) rather than added to it.
     let decoupledWeightDecay: Bool
 
+    /// Creates Adam with coupled weight decay; both moments start at zero.
+    ///
+    /// - Parameters:
+    ///   - learningRate: η > 0; 1e-3 by default.
+    ///   - beta1: β₁ ∈ [0, 1); 0.9 by default.
+    ///   - beta2: β₂ ∈ [0, 1); 0.999 by default.
+    ///   - epsilon: ε > 0; 1e-8 by default.
+    ///   - weightDecay: λ ≥ 0, coupled (added to the gradient); 0 by default.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay
@@ -168,6 +192,14 @@ open class Adam: Optimizer {
 ///
 /// Defaults: η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, λ = 1e-2 (PyTorch's default).
 public final class AdamW: Adam {
+    /// Creates AdamW; both moments start at zero.
+    ///
+    /// - Parameters:
+    ///   - learningRate: η > 0; 1e-3 by default.
+    ///   - beta1: β₁ ∈ [0, 1); 0.9 by default.
+    ///   - beta2: β₂ ∈ [0, 1); 0.999 by default.
+    ///   - epsilon: ε > 0; 1e-8 by default.
+    ///   - weightDecay: λ ≥ 0, decoupled: w ← w − ηλw before the Adam step; 1e-2 by default.
     public override init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 1e-2) {
         super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
@@ -180,8 +212,18 @@ public final class AdamW: Adam {
 ///
 /// Defaults: η = 1e-2, α = 0.99, ε = 1e-8, momentum 0, λ = 0.
 public final class RMSProp: Optimizer {
+    /// α ∈ [0, 1), the decay of the squared-gradient average s; ε > 0, added to √s; momentum μ ∈ [0, 1)
+    /// (0 disables it); λ ≥ 0, the coupled L2 coefficient.
     public var alpha: Float, epsilon: Float, momentum: Float, weightDecay: Float
 
+    /// Creates RMSProp; the square average and momentum buffer start at zero.
+    ///
+    /// - Parameters:
+    ///   - learningRate: η > 0; 1e-2 by default.
+    ///   - alpha: α ∈ [0, 1); 0.99 by default.
+    ///   - epsilon: ε > 0; 1e-8 by default.
+    ///   - momentum: μ ∈ [0, 1); 0 by default. With μ > 0: b ← μb + g/(√s + ε); w ← w − ηb.
+    ///   - weightDecay: λ ≥ 0, coupled (added to the gradient); 0 by default.
     public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8,
                 momentum: Float = 0, weightDecay: Float = 0) {
         self.alpha = alpha; self.epsilon = epsilon; self.momentum = momentum; self.weightDecay = weightDecay

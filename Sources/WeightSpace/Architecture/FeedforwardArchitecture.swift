@@ -11,12 +11,17 @@ import NeuralNetworks
 public struct FeedforwardArchitecture: Codable, Sendable, Equatable {
     /// The network family (determines the true symmetry group together with the activation).
     public enum Family: String, Codable, Sendable, CaseIterable {
+        /// `mlp`: dense layers; `cnn`: 2-D convolutions, global average pooling, then dense layers;
+        /// `siren`: dense layers with sine activations.
         case mlp, cnn, siren
     }
 
     /// One layer's kind.
     public enum LayerKind: Codable, Sendable, Equatable {
+        /// A fully connected layer; W⁽ⁱ⁾ is `[n_i, n_{i−1}]`.
         case dense
+        /// A 2-D convolution with 2-element `kernel`, `stride` (> 0) and `padding`; W⁽ⁱ⁾ is
+        /// `[n_i, n_{i−1}] + kernel` (output channels, input channels, kh, kw).
         case conv2d(kernel: [Int], stride: [Int], padding: [Int])
 
         /// The filter extent (empty for dense).
@@ -26,6 +31,7 @@ public struct FeedforwardArchitecture: Codable, Sendable, Equatable {
         }
     }
 
+    /// The network family (MLP, CNN or SIREN).
     public var family: Family
     /// n₀ … n_L.
     public var widths: [Int]
@@ -34,6 +40,14 @@ public struct FeedforwardArchitecture: Codable, Sendable, Equatable {
     /// The hidden activation (the output layer is linear).
     public var activation: Activation
 
+    /// Creates and validates an architecture.
+    ///
+    /// - Parameters:
+    ///   - widths: n₀ … n_L, all positive (channels for convolutions, classes or outputs last).
+    ///   - layers: L kinds, every ``LayerKind/conv2d(kernel:stride:padding:)`` before any
+    ///     ``LayerKind/dense``.
+    ///   - activation: the hidden activation.
+    /// - Throws: ``WeightSpaceError/invalidArchitecture(_:)`` when ``validate()`` fails.
     public init(family: Family, widths: [Int], layers: [LayerKind], activation: Activation) throws {
         self.family = family
         self.widths = widths
@@ -122,10 +136,16 @@ public struct FeedforwardArchitecture: Codable, Sendable, Equatable {
 
 /// Errors from weight-space construction, conversion and group actions.
 public enum WeightSpaceError: Error, Equatable, CustomStringConvertible {
+    /// Widths, layers or dimensions are inconsistent or non-positive.
     case invalidArchitecture(String)
+    /// Tensors do not have the shapes, layer count or batch an operation expects.
     case shapeMismatch(String)
+    /// Weights contain NaN or ±∞.
     case nonFinite(String)
+    /// The operation does not apply to this family, group or input (e.g. a feed-forward group on a
+    /// transformer).
     case unsupported(String)
+    /// A group element is malformed (e.g. a σ that is not a permutation, a zero or non-finite scale).
     case invalidGroupElement(String)
 
     public var description: String {

@@ -10,15 +10,24 @@ import NeuralNetworks
 /// in residual-free blocks — with residual connections they are tied to the residual stream and
 /// left fixed (``AxisRole/fixedFeatures``) — and the FFN hidden units by π_A.
 public struct TransformerArchitecture: Codable, Sendable, Equatable {
+    /// Number of encoder blocks, > 0.
     public var blockCount: Int
+    /// Attention heads h per block, > 0.
     public var heads: Int
+    /// Token (residual-stream) width D, > 0.
     public var modelDimension: Int
+    /// Per-head query/key width D_k, > 0.
     public var keyDimension: Int
+    /// Per-head value width D_v, > 0.
     public var valueDimension: Int
+    /// Feed-forward hidden width D_A, > 0.
     public var feedForwardDimension: Int
     /// Whether blocks have skip connections (then π_O is not a symmetry).
     public var residual: Bool
 
+    /// Creates an architecture from its dimensions (see the properties) and residual flag.
+    ///
+    /// - Throws: ``WeightSpaceError/invalidArchitecture(_:)`` when any dimension is not positive.
     public init(blockCount: Int, heads: Int, modelDimension: Int, keyDimension: Int, valueDimension: Int,
                 feedForwardDimension: Int, residual: Bool) throws {
         guard [blockCount, heads, modelDimension, keyDimension, valueDimension, feedForwardDimension].allSatisfy({ $0 > 0 }) else {

@@ -5,6 +5,9 @@ import NeuralNetworks
 
 /// The network families a symmetry check can build.
 public enum NetworkFamily: String, Codable, Sendable, CaseIterable {
+    /// `mlp`: an ``MLP`` with widths `[d, 32, 32, 10]`; `cnn`: the Small CNN Zoo ``SmallCNN``;
+    /// `siren`: a ``SIREN`` `[d, 32, 32, 1]`; `transformer`: the default ``SmallTransformer`` (28×28
+    /// images). `d` is the input width.
     case mlp, cnn, siren, transformer
 }
 
@@ -24,14 +27,22 @@ public enum SymmetryGroup: String, Codable, Sendable, CaseIterable {
 
 /// What `nfn check-symmetry` reports.
 public struct SymmetryCheckReport: Codable, Sendable, Equatable {
+    /// The ``NetworkFamily`` raw value, e.g. `"mlp"`.
     public var family: String
+    /// The ``SymmetryGroup`` raw value, e.g. `"hnp"`.
     public var group: String
+    /// The hidden activation's raw value (always `"relu"` for transformers).
     public var activation: String
     /// Whether theory says the group preserves this family's function.
     public var is_true_symmetry: Bool
+    /// Number of random group elements (and broken variants) applied, ≥ 1.
     public var trials: Int
+    /// Seed of the generator for the network's weights and the group elements.
     public var seed: UInt64
+    /// Number of scalars in the checked network.
     public var parameters: Int
+    /// Free-text description of the inputs, as passed to
+    /// ``SymmetryCheck/run(family:group:activation:trials:seed:inputs:inputDescription:)``.
     public var inputs: String
     /// max over trials of max|f(x) − f_g(x)| / max|f(x)| under random elements of the group.
     public var true_symmetry_max_rel_dev: Float
@@ -39,6 +50,7 @@ public struct SymmetryCheckReport: Codable, Sendable, Equatable {
     public var false_symmetry: String
     /// max and min over trials of the same deviation under the broken variant.
     public var false_symmetry_max_rel_dev: Float
+    /// The minimum over trials of that deviation: far above Float32 rounding when the check has power.
     public var false_symmetry_min_rel_dev: Float
     /// For transformer checks: the largest 2-norm condition number of the sampled GL matrices.
     public var max_condition_number: Float?

@@ -25,6 +25,8 @@ public struct TransformerBlockFeatures: Equatable, Sendable {
     /// b_B, `[B, C, D]`.
     public var feedForwardOutBias: Tensor
 
+    /// Wraps the eight tensors as given; shapes are not checked (see the property comments for the
+    /// expected ones).
     public init(query: Tensor, key: Tensor, value: Tensor, output: Tensor,
                 feedForwardInWeight: Tensor, feedForwardInBias: Tensor,
                 feedForwardOutWeight: Tensor, feedForwardOutBias: Tensor) {
@@ -66,6 +68,7 @@ public struct TransformerWeightSpaceFeatures: Equatable, Sendable {
     /// The classifier `Dense(D, D) → ReLU → Dense(D, classes)`.
     public var classifier: WeightSpaceFeatures
 
+    /// Wraps the parts as given; their batch sizes and channel counts are not checked.
     public init(embedding: WeightSpaceFeatures, blocks: [TransformerBlockFeatures], classifier: WeightSpaceFeatures) {
         self.embedding = embedding
         self.blocks = blocks

@@ -62,30 +62,42 @@ extension WeightSpaceConvertible {
 }
 
 extension MLP: WeightSpaceConvertible {
+    /// This MLP's weight space: ``FeedforwardArchitecture/mlp(widths:activation:)`` of its widths and
+    /// activation.
     public var weightSpaceArchitecture: FeedforwardArchitecture {
         try! FeedforwardArchitecture.mlp(widths: widths, activation: activation)   // valid by construction
     }
+    /// Each ``Dense`` layer's (weight `[n_{i+1}, n_i]`, bias `[n_{i+1}]`), in order.
     public var weightSpaceParameters: [(weight: Parameter, bias: Parameter)] {
         layers.map { ($0.weight, $0.bias!) }
     }
 }
 
 extension SIREN: WeightSpaceConvertible {
+    /// This SIREN's weight space: ``FeedforwardArchitecture/siren(widths:)`` of
+    /// `[inputs] + hiddenWidths + [outputs]`.
+    /// Traps for a SIREN built without hidden layers.
     public var weightSpaceArchitecture: FeedforwardArchitecture {
         let widths = [hidden[0].linear.inFeatures] + hidden.map { $0.linear.outFeatures } + [output.outFeatures]
         return try! FeedforwardArchitecture.siren(widths: widths)   // valid by construction
     }
+    /// Each sine layer's (weight, bias), then the output layer's, in order.
     public var weightSpaceParameters: [(weight: Parameter, bias: Parameter)] {
         hidden.map { ($0.linear.weight, $0.linear.bias!) } + [(output.weight, output.bias!)]
     }
 }
 
 extension SmallCNN: WeightSpaceConvertible {
+    /// This network's weight space:
+    /// ``FeedforwardArchitecture/smallCNNZoo(activation:inputChannels:filters:classes:)`` of its
+    /// configuration.
     public var weightSpaceArchitecture: FeedforwardArchitecture {
         FeedforwardArchitecture.smallCNNZoo(activation: configuration.activation,
                                             inputChannels: configuration.inputChannels,
                                             filters: configuration.filters, classes: configuration.classes)
     }
+    /// (weight, bias) of `conv1`, `conv2`, `conv3` (weights `[F, C, 3, 3]`, `[F, F, 3, 3]`, `[F, F, 3, 3]`)
+    /// and `classifier` (`[classes, F]`), in order.
     public var weightSpaceParameters: [(weight: Parameter, bias: Parameter)] {
         [(conv1.weight, conv1.bias!), (conv2.weight, conv2.bias!), (conv3.weight, conv3.bias!),
          (classifier.weight, classifier.bias!)]

@@ -31,6 +31,7 @@ public struct AttentionGroupElement: Sendable {
         public var hiddenPermutation: [Int]
     }
 
+    /// One part per encoder block, in block order.
     public var blocks: [Block]
 
     /// What to sample.
@@ -43,6 +44,15 @@ public struct AttentionGroupElement: Sendable {
         public var headPermutations = true
         /// 2-norm condition-number bound for every M_i and N_i (checked with LAPACK).
         public var maxConditionNumber: Float = 100
+        /// Creates sampling options; the defaults sample the full group (π_A is always sampled).
+        ///
+        /// - Parameters:
+        ///   - featurePermutations: sample π_O; `true` by default. Set `false` for residual blocks, where
+        ///     π_O is not a symmetry.
+        ///   - generalLinear: sample random M_i, N_i; `true` by default (else identities).
+        ///   - headPermutations: sample τ; `true` by default (else the identity).
+        ///   - maxConditionNumber: κ ≥ 1 bounding every sampled M_i and N_i; 100 by default. Larger values
+        ///     make the inverses M_i⁻ᵀ, N_i⁻¹ less accurate in Float32.
         public init(featurePermutations: Bool = true, generalLinear: Bool = true, headPermutations: Bool = true,
                     maxConditionNumber: Float = 100) {
             self.featurePermutations = featurePermutations
@@ -52,6 +62,7 @@ public struct AttentionGroupElement: Sendable {
         }
     }
 
+    /// Wraps per-block parts as given; they are checked against the features when applied.
     public init(blocks: [Block]) { self.blocks = blocks }
 
     /// A random element for blocks of the given dimensions.
