@@ -148,6 +148,14 @@ public enum ClassifierTraining {
     ) throws -> ClassifierTrainingResult {
         try c.validate()
         guard train.count > 0 else { throw TrainingError.incompatibleData("empty training set \(train.name)") }
+        // One tape-less forward pass on a single image: the model must accept the images and
+        // have an output per class.
+        model.eval()
+        let probe = model(Variable(train.images.slice(axis: 0, 0..<1)))
+        model.train()
+        guard probe.rank == 2, probe.shape[1] >= train.classCount else {
+            throw TrainingError.incompatibleData("model outputs \(probe.shape) for one image, but \(train.name) has \(train.classCount) classes")
+        }
         let optimizer = c.optimizer.make(learningRate: c.learningRate, weightDecay: c.weightDecay)
         let stepsPerEpoch = (train.count + c.batchSize - 1) / c.batchSize
         let schedule: LearningRateSchedule = (c.cosineDecay || c.warmupEpochs > 0)

@@ -61,6 +61,12 @@ import Training
         }
     }
 
+    @Test func tooFewOutputsForTheClassesThrows() {
+        var rng = SeededGenerator(seed: 0)
+        let model = SmallCNN(.init(classes: 5), rng: &rng)
+        #expect(throws: TrainingError.self) { try ClassifierTraining.train(model, on: train, configuration: .init()) }
+    }
+
     @Test func earlyStopFromCallback() throws {
         var rng = SeededGenerator(seed: 0)
         let model = SmallCNN(rng: &rng)

@@ -4,7 +4,8 @@ import Autograd
 /// A 2-D convolution over NCHW inputs: `[N, C, H, W] → [N, O, Ho, Wo]`.
 ///
 /// `weight` is `[outChannels, inChannels, kh, kw]` (PyTorch layout; the weight-space layout
-/// `[out, in, spatial…]`). Implemented as im2col + one sgemm per batch.
+/// `[out, in, spatial…]`). Implemented as im2col + sgemm with the whole batch folded into the
+/// gemm columns (chunked to stay in cache).
 /// Initialisation: weight from `initializer` with fan-in C·kh·kw, bias zeros by default.
 public final class Conv2d: Module, Layer {
     /// `[outChannels, inChannels, kh, kw]`.

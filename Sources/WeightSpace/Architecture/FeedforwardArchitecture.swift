@@ -76,7 +76,7 @@ public struct FeedforwardArchitecture: Codable, Sendable, Equatable {
                 guard !seenDense else {
                     throw WeightSpaceError.invalidArchitecture("a convolution after a dense layer needs flattened spatial maps, which are not supported")
                 }
-                guard k.count == 2, s.count == 2, p.count == 2, k.allSatisfy({ $0 > 0 }), s.allSatisfy({ $0 > 0 }) else {
+                guard k.count == 2, s.count == 2, p.count == 2, k.allSatisfy({ $0 > 0 }), s.allSatisfy({ $0 > 0 }), p.allSatisfy({ $0 >= 0 }) else {
                     throw WeightSpaceError.invalidArchitecture("conv2d needs 2-D kernel/stride/padding, got \(k), \(s), \(p)")
                 }
             }

@@ -78,7 +78,7 @@ extension SIREN: WeightSpaceConvertible {
     /// `[inputs] + hiddenWidths + [outputs]`.
     /// Traps for a SIREN built without hidden layers.
     public var weightSpaceArchitecture: FeedforwardArchitecture {
-        let widths = [hidden[0].linear.inFeatures] + hidden.map { $0.linear.outFeatures } + [output.outFeatures]
+        let widths = [hidden.first?.linear.inFeatures ?? output.inFeatures] + hidden.map { $0.linear.outFeatures } + [output.outFeatures]
         return try! FeedforwardArchitecture.siren(widths: widths)   // valid by construction
     }
     /// Each sine layer's (weight, bias), then the output layer's, in order.

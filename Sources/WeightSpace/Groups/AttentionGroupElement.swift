@@ -41,6 +41,8 @@ public struct AttentionGroupElement: Sendable {
         /// Sample GL matrices (else identity matrices).
         public var generalLinear = true
         /// Sample head permutations.
+        /// Sample π_A over the FFN hidden units (a symmetry with or without residuals).
+        public var hiddenPermutations = true
         public var headPermutations = true
         /// 2-norm condition-number bound for every M_i and N_i (checked with LAPACK).
         public var maxConditionNumber: Float = 100
@@ -54,7 +56,8 @@ public struct AttentionGroupElement: Sendable {
         ///   - maxConditionNumber: κ ≥ 1 bounding every sampled M_i and N_i; 100 by default. Larger values
         ///     make the inverses M_i⁻ᵀ, N_i⁻¹ less accurate in Float32.
         public init(featurePermutations: Bool = true, generalLinear: Bool = true, headPermutations: Bool = true,
-                    maxConditionNumber: Float = 100) {
+                    hiddenPermutations: Bool = true, maxConditionNumber: Float = 100) {
+            self.hiddenPermutations = hiddenPermutations
             self.featurePermutations = featurePermutations
             self.generalLinear = generalLinear
             self.headPermutations = headPermutations
@@ -88,7 +91,7 @@ public struct AttentionGroupElement: Sendable {
             }
             blocks.append(Block(headPermutation: tau, queryKey: ms, valueOutput: ns,
                                 outputPermutation: options.featurePermutations ? rng.permutation(d) : Array(0..<d),
-                                hiddenPermutation: rng.permutation(da)))
+                                hiddenPermutation: options.hiddenPermutations ? rng.permutation(da) : Array(0..<da)))
         }
         return AttentionGroupElement(blocks: blocks)
     }
