@@ -1,0 +1,288 @@
+import Tensors
+import Autograd
+import NeuralNetworks
+
+/// Small differentiable building blocks shared by the NP/HNP layers. Each fused op records one
+/// tape node whose pullback captures tensors only (never variables).
+enum PermutationOps {
+    /// A constant on `reference`'s tape (or a tape-less constant for inference).
+    static func constant(_ t: Tensor, like reference: Variable) -> Variable {
+        reference.tape?.constant(t) ?? Variable(t)
+    }
+
+    /// Mixes the channel axis of `x [B, I, …]` with a shared `weight [O, I]`: `[B, O, …]`.
+    ///
+    /// One strided-batched GEMM (`weight · x_b` for every member b) in channels-first layout, so no
+    /// transpose of the (large) weight-space tensor is needed.
+    /// - Complexity: O(B · O · I · N) for N entries per channel.
+    static func channelMix(_ weight: Variable, _ x: Variable) -> Variable {
+        let s = x.shape
+        precondition(s.count >= 2 && s[1] == weight.shape[1],
+                     "channel mixing: weight \(weight.shape) cannot mix input \(s)")
+        let n = s.dropFirst(2).reduce(1, *)
+        let flat = x.rank == 3 ? x : x.reshaped([s[0], s[1], n])
+        let y = Variable.matmul(weight, flat)
+        return x.rank == 3 ? y : y.reshaped([s[0], weight.shape[0]] + Array(s.dropFirst(2)))
+    }
+
+    /// `x [B, D] · weightᵀ + bias`: `[B, O]` for `weight [O, D]`, `bias [O]`.
+    static func linear(_ x: Variable, _ weight: Variable, _ bias: Variable?) -> Variable {
+        let y = Variable.matmul(x, weight, transposeB: true)
+        return bias.map { y + $0 } ?? y
+    }
+
+    /// `out[b, o, j, k] = pointwise[b, o, j, k] + global[b, o] + columnTerm[b, o, k] + rowTerm[b, o, j]`
+    /// in one pass; every term but one may be nil.
+    ///
+    /// The NP/HNP weight outputs are exactly such sums: a pointwise term, a term broadcast over the
+    /// whole matrix, one that varies only with the column k (broadcast over rows) and one that
+    /// varies only with the row j (broadcast over columns).
+    /// Pullback: `g`, `Σ_{j,k} g`, `Σ_j g`, `Σ_k g`.
+    /// - Complexity: O(B·O·n·m) forward and backward, no intermediate full-size tensors.
+    static func broadcastCombine(pointwise: Variable?, global: Variable?, columnTerm: Variable?, rowTerm: Variable?,
+                                 batch b: Int, channels o: Int, rows n: Int, columns m: Int) -> Variable {
+        if let p = pointwise { precondition(p.shape == [b, o, n, m], "pointwise term \(p.shape) ≠ \([b, o, n, m])") }
+        if let g = global { precondition(g.shape == [b, o], "global term \(g.shape) ≠ \([b, o])") }
+        if let c = columnTerm { precondition(c.shape == [b, o, m], "column term \(c.shape) ≠ \([b, o, m])") }
+        if let r = rowTerm { precondition(r.shape == [b, o, n], "row term \(r.shape) ≠ \([b, o, n])") }
+        var out = pointwise?.value ?? Tensor(zeros: [b, o, n, m])
+        if pointwise != nil { out = out.reshaped([b, o, n, m]) }
+        let gv = global?.value, cv = columnTerm?.value, rv = rowTerm?.value
+        out.withUnsafeMutableBufferPointer { op in
+            let outBase = op.baseAddress!
+            func run(_ gp: UnsafePointer<Float>?, _ cp: UnsafePointer<Float>?, _ rp: UnsafePointer<Float>?) {
+                for bo in 0..<(b * o) {
+                    let g0: Float = gp?[bo] ?? 0
+                    let block = outBase + bo * n * m
+                    for j in 0..<n {
+                        let shift = g0 + (rp?[bo * n + j] ?? 0)
+                        let row = block + j * m
+                        if let cp {
+                            let col = cp + bo * m
+                            for k in 0..<m { row[k] += shift + col[k] }
+                        } else {
+                            for k in 0..<m { row[k] += shift }
+                        }
+                    }
+                }
+            }
+            withOptionalPointer(gv) { gp in withOptionalPointer(cv) { cp in withOptionalPointer(rv) { rp in run(gp, cp, rp) } } }
+        }
+        let needs = [pointwise, global, columnTerm, rowTerm].map { $0?.requiresGradient ?? false }
+        let inputs = [pointwise, global, columnTerm, rowTerm].compactMap { $0 }
+        let present = [pointwise != nil, global != nil, columnTerm != nil, rowTerm != nil]
+        return Variable.record(out, inputs: inputs) { grad in
+            var dGlobal: Tensor? = needs[1] ? Tensor(zeros: [b, o]) : nil
+            var dColumn: Tensor? = needs[2] ? Tensor(zeros: [b, o, m]) : nil
+            var dRow: Tensor? = needs[3] ? Tensor(zeros: [b, o, n]) : nil
+            if needs[1] || needs[2] || needs[3] {
+                grad.withUnsafeBufferPointer { gp in
+                    withOptionalMutablePointer(&dGlobal) { dg in
+                        withOptionalMutablePointer(&dColumn) { dc in
+                            withOptionalMutablePointer(&dRow) { dr in
+                                for bo in 0..<(b * o) {
+                                    var total: Float = 0
+                                    for j in 0..<n {
+                                        let row = gp.baseAddress! + (bo * n + j) * m
+                                        var rowSum: Float = 0
+                                        if let dc {
+                                            let col = dc + bo * m
+                                            for k in 0..<m { col[k] += row[k]; rowSum += row[k] }
+                                        } else {
+                                            for k in 0..<m { rowSum += row[k] }
+                                        }
+                                        dr?[bo * n + j] = rowSum
+                                        total += rowSum
+                                    }
+                                    dg?[bo] = total
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let all: [Tensor?] = [needs[0] ? grad : nil, dGlobal, dColumn, dRow]
+            return zip(all, present).compactMap { $1 ? .some($0) : nil }
+        }
+    }
+
+    /// Normalises `x [B, F, N]` over its channel axis F at every entry:
+    /// `x̂ = (x − μ) / √(σ² + ε)` with μ, σ² the mean and population variance over F.
+    /// Pullback: `dx = r · (g − mean_F g − x̂ · mean_F(g ⊙ x̂))`, r = 1/√(σ² + ε).
+    /// - Complexity: O(B·F·N), entry-contiguous inner loops.
+    static func channelNormalize(_ x: Variable, epsilon: Float) -> Variable {
+        precondition(x.rank == 3, "channelNormalize expects [B, F, N], got \(x.shape)")
+        let (b, f, n) = (x.shape[0], x.shape[1], x.shape[2])
+        var y = Tensor(uninitializedShape: x.shape)
+        var inv = Tensor(zeros: [b, n])
+        let scale = 1 / Float(Swift.max(f, 1))
+        x.value.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                inv.withUnsafeMutableBufferPointer { ip in
+                    var mean = [Float](repeating: 0, count: n)
+                    for bi in 0..<b {
+                        let xb = xp.baseAddress! + bi * f * n, yb = yp.baseAddress! + bi * f * n
+                        let ib = ip.baseAddress! + bi * n
+                        for k in 0..<n { mean[k] = 0; ib[k] = 0 }
+                        for c in 0..<f { let row = xb + c * n; for k in 0..<n { mean[k] += row[k] } }
+                        for k in 0..<n { mean[k] *= scale }
+                        for c in 0..<f {
+                            let row = xb + c * n
+                            for k in 0..<n { let d = row[k] - mean[k]; ib[k] += d * d }
+                        }
+                        for k in 0..<n { ib[k] = 1 / (ib[k] * scale + epsilon).squareRoot() }
+                        for c in 0..<f {
+                            let row = xb + c * n, out = yb + c * n
+                            for k in 0..<n { out[k] = (row[k] - mean[k]) * ib[k] }
+                        }
+                    }
+                }
+            }
+        }
+        let normalized = y, inverse = inv
+        return Variable.record(y, inputs: [x]) { g in
+            var dx = Tensor(uninitializedShape: [b, f, n])
+            g.withUnsafeBufferPointer { gp in
+                normalized.withUnsafeBufferPointer { yp in
+                    inverse.withUnsafeBufferPointer { ip in
+                        dx.withUnsafeMutableBufferPointer { dp in
+                            var meanG = [Float](repeating: 0, count: n), meanGY = [Float](repeating: 0, count: n)
+                            for bi in 0..<b {
+                                let off = bi * f * n
+                                for k in 0..<n { meanG[k] = 0; meanGY[k] = 0 }
+                                for c in 0..<f {
+                                    let gr = gp.baseAddress! + off + c * n, yr = yp.baseAddress! + off + c * n
+                                    for k in 0..<n { meanG[k] += gr[k]; meanGY[k] += gr[k] * yr[k] }
+                                }
+                                for k in 0..<n { meanG[k] *= scale; meanGY[k] *= scale }
+                                let ib = ip.baseAddress! + bi * n
+                                for c in 0..<f {
+                                    let gr = gp.baseAddress! + off + c * n, yr = yp.baseAddress! + off + c * n
+                                    let dr = dp.baseAddress! + off + c * n
+                                    for k in 0..<n { dr[k] = ib[k] * (gr[k] - meanG[k] - yr[k] * meanGY[k]) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// A parameter drawn from U(−bound, bound).
+    static func uniform(_ shape: [Int], bound: Float, rng: inout SeededGenerator) -> Parameter {
+        Parameter(Tensor.uniform(shape, low: -bound, high: bound, rng: &rng))
+    }
+}
+
+@inline(__always)
+private func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+@inline(__always)
+private func withOptionalMutablePointer<R>(_ t: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard t != nil else { return body(nil) }
+    return t!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
+
+extension PermutationOps {
+    /// For every batch item, the transpose of a row-major `rows × cols` matrix: `[batch, rows, cols]`
+    /// → `[batch, cols, rows]`, in 8×8 tiles so reads and writes both stay cache-friendly.
+    /// - Complexity: O(batch·rows·cols).
+    static func batchedTranspose(_ x: Tensor, batch: Int, rows: Int, columns: Int) -> Tensor {
+        precondition(x.count == batch * rows * columns, "batchedTranspose: \(x.shape) is not \(batch)×\(rows)×\(columns)")
+        var out = Tensor(uninitializedShape: [batch, columns, rows])
+        let tile = 8
+        x.withUnsafeBufferPointer { sp in
+            out.withUnsafeMutableBufferPointer { dp in
+                let s0 = sp.baseAddress!, d0 = dp.baseAddress!
+                for bi in 0..<batch {
+                    let s = s0 + bi * rows * columns, d = d0 + bi * rows * columns
+                    if rows * columns <= 8192 {
+                        // The matrix fits in L1: run the inner loop along the longer side (few
+                        // passes, one of the two accesses contiguous).
+                        if rows >= columns {
+                            for c in 0..<columns { let dc = d + c * rows; for r in 0..<rows { dc[r] = s[r * columns + c] } }
+                        } else {
+                            for r in 0..<rows { let sr = s + r * columns; for c in 0..<columns { d[c * rows + r] = sr[c] } }
+                        }
+                        continue
+                    }
+                    var r0 = 0
+                    while r0 < rows {
+                        let r1 = Swift.min(r0 + tile, rows)
+                        var c0 = 0
+                        while c0 < columns {
+                            let c1 = Swift.min(c0 + tile, columns)
+                            for r in r0..<r1 { for c in c0..<c1 { d[c * rows + r] = s[r * columns + c] } }
+                            c0 = c1
+                        }
+                        r0 = r1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Differentiable ``batchedTranspose(_:batch:rows:columns:)`` of `x` (any shape with
+    /// `batch·rows·columns` elements), reshaped to `shape`. Pullback: the transpose back.
+    static func transposeBlocks(_ x: Variable, batch: Int, rows: Int, columns: Int, shape: [Int]) -> Variable {
+        let inShape = x.shape
+        let y = batchedTranspose(x.value, batch: batch, rows: rows, columns: columns).reshaped(shape)
+        return Variable.record(y, inputs: [x]) { g in
+            [batchedTranspose(g, batch: batch, rows: columns, columns: rows).reshaped(inShape)]
+        }
+    }
+
+    /// The row and column means of `w [B, F, n, m]` in one pass: `overRows [B, F, m]`
+    /// (W_{⋆,k}, the mean over the n rows) and `overColumns [B, F, n]` (W_{j,⋆}).
+    /// Pullback, in one pass too: `dW_jk = dR_k / n + dC_j / m`.
+    /// - Complexity: O(B·F·n·m).
+    static func rowColumnMeans(_ w: Variable) -> (overRows: Variable, overColumns: Variable) {
+        precondition(w.rank == 4, "rowColumnMeans expects [B, F, n, m], got \(w.shape)")
+        let (b, f, n, m) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        var rows = Tensor(zeros: [b, f, m]), cols = Tensor(uninitializedShape: [b, f, n])
+        let invN = 1 / Float(n), invM = 1 / Float(m)
+        w.value.withUnsafeBufferPointer { wp in
+            rows.withUnsafeMutableBufferPointer { rp in
+                cols.withUnsafeMutableBufferPointer { cp in
+                    for bf in 0..<(b * f) {
+                        let block = wp.baseAddress! + bf * n * m, r = rp.baseAddress! + bf * m
+                        for j in 0..<n {
+                            let row = block + j * m
+                            var s: Float = 0
+                            for k in 0..<m { r[k] += row[k]; s += row[k] }
+                            cp[bf * n + j] = s * invM
+                        }
+                        for k in 0..<m { r[k] *= invN }
+                    }
+                }
+            }
+        }
+        // Both outputs share one pullback through a joint node: record the concatenation, then
+        // slice it, so the input gradient is written in a single pass.
+        let joint = Tensor.concatenate([rows, cols], alongAxis: 2)          // [B, F, m + n]
+        let inShape = w.shape
+        let both = Variable.record(joint, inputs: [w]) { g in
+            var d = Tensor(uninitializedShape: inShape)
+            g.withUnsafeBufferPointer { gp in
+                d.withUnsafeMutableBufferPointer { dp in
+                    for bf in 0..<(b * f) {
+                        let gr = gp.baseAddress! + bf * (m + n), gc = gr + m
+                        let block = dp.baseAddress! + bf * n * m
+                        for j in 0..<n {
+                            let row = block + j * m, cj = gc[j] * invM
+                            for k in 0..<m { row[k] = gr[k] * invN + cj }
+                        }
+                    }
+                }
+            }
+            return [d]
+        }
+        return (both.slice(axis: 2, 0..<m), both.slice(axis: 2, m..<(m + n)))
+    }
+}
