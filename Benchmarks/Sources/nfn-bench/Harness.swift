@@ -50,7 +50,7 @@ struct BenchmarkRow: Codable {
 }
 
 /// Runs `python3 torch_reference.py` and returns median ms per case, or nil when torch is absent.
-func pytorchMedians(script: String, threads: Int, repeats: Int, cases: [String], extra: [String] = []) -> [String: Double]? {
+func pytorchMedians(script: String, threads: Int, repeats: Int, cases: [String]?, extra: [String] = []) -> [String: Double]? {
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     probe.arguments = ["python3", "-c", "import torch"]
@@ -61,8 +61,8 @@ func pytorchMedians(script: String, threads: Int, repeats: Int, cases: [String],
 
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, "--threads", "\(threads)", "--repeats", "\(repeats)",
-                   "--cases", cases.joined(separator: ",")] + extra
+    p.arguments = ["python3", script, "--threads", "\(threads)", "--repeats", "\(repeats)"]
+        + (cases.map { ["--cases", $0.joined(separator: ",")] } ?? []) + extra
     let pipe = Pipe()
     p.standardOutput = pipe
     do { try p.run() } catch { return nil }

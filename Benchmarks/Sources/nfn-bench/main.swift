@@ -8,6 +8,7 @@ import CBenchBLAS
 var threads = 1, repeats = 30
 var jsonPath = "bench-results.json"
 var quick = false
+var metanetworks = true
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -15,8 +16,9 @@ while let a = args.next() {
     case "--repeats": repeats = Int(args.next() ?? "") ?? repeats
     case "--json": jsonPath = args.next() ?? jsonPath
     case "--quick": quick = true; repeats = 5
+    case "--skip-metanetworks": metanetworks = false
     default:
-        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -90,6 +92,30 @@ for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", c
                              ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
                              ratio: torchAvailable ? median(ratios) : nil,
                              note: torchAvailable ? "median of \(rounds) alternating rounds" : nil))
+}
+
+// 3. Metanetwork forward + backward on 32 zoo members, alternating with PyTorch.
+if metanetworks {
+    var mrng = SeededGenerator(seed: 3)
+    let pythonDirectory = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().path
+    let mreps = Swift.max(3, repeats / 3)
+    for c in try metanetworkCases(pythonDirectory: pythonDirectory, rng: &mrng) {
+        var ours: [Double] = [], refs: [Double] = [], ratios: [Double] = []
+        var available = true
+        for _ in 0..<rounds {
+            let m = median(Clock.samples(repeats: mreps, warmup: 1, c.step))
+            ours.append(m)
+            guard available, let r = pytorchMedians(script: c.script, threads: threads, repeats: mreps, cases: c.pythonCases, extra: c.pythonExtra),
+                  let ref = c.pythonKey == "*" ? r.values.first : r[c.pythonKey] else { available = false; continue }
+            refs.append(ref); ratios.append(m / ref)
+        }
+        rows.append(BenchmarkRow(name: c.name, ours_median_ms: median(ours),
+                                 reference: available ? "PyTorch CPU (same model)" : "PyTorch (not installed: skipped)",
+                                 reference_median_ms: available ? median(refs) : nil,
+                                 ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
+                                 ratio: available ? median(ratios) : nil,
+                                 note: available ? "median of \(rounds) alternating rounds" : nil))
+    }
 }
 
 // Report: Markdown table on stdout, JSON file.

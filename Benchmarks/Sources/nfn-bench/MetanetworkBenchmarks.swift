@@ -1,0 +1,54 @@
+import Foundation
+import SwiftNFN
+
+/// Forward + backward of each metanetwork family on a batch of 32 zoo weight sets, beside the same
+/// model written in PyTorch (Benchmarks/python/*_reference.py, same sizes) in alternating rounds.
+struct MetanetworkCase {
+    var name: String
+    var script: String
+    var pythonCases: [String]?
+    var pythonExtra: [String]
+    var pythonKey: String
+    var step: () -> Void
+}
+
+func smallCNNZooBatch(_ batch: Int, rng: inout SeededGenerator) -> WeightSpaceFeatures {
+    let arch = FeedforwardArchitecture.smallCNNZoo()
+    let w = (0..<arch.layerCount).map { Tensor.normal([batch, 1] + arch.weightShape(layer: $0), std: 0.3, rng: &rng) }
+    let b = (0..<arch.layerCount).map { Tensor.normal([batch, 1] + arch.biasShape(layer: $0), std: 0.1, rng: &rng) }
+    return WeightSpaceFeatures(unchecked: w, biases: b)
+}
+
+func forwardBackward(_ model: Module & WeightSpaceModel, _ u: WeightSpaceFeatures) -> () -> Void {
+    { _ = model.lossAndGradients { tape in model(WeightSpaceVariables(u, tape: tape)).sum() } }
+}
+
+func metanetworkCases(pythonDirectory: String, rng: inout SeededGenerator) throws -> [MetanetworkCase] {
+    let arch = FeedforwardArchitecture.smallCNNZoo()
+    let u = smallCNNZooBatch(32, rng: &rng)
+    let hnp = try NFNPredictor(kind: .hnp, architecture: arch, hiddenChannels: [16, 16, 16], headHidden: 1000, rng: &rng)
+    let nft = try NFTPredictor(architecture: arch, configuration: .init(channels: 16, blocks: 2, heads: 2, poolQueries: 4,
+                                                                        poolDimension: 16, headHidden: 64), rng: &rng)
+    let mono = try MonomialPredictor(architecture: arch, configuration: .init(kind: .positiveScaling, hiddenChannels: [16, 16, 16]),
+                                     rng: &rng)
+    var tconfig = TransformerNFNConfiguration()
+    tconfig.hiddenChannels = [10]
+    let tnfn = TransformerNFNPredictor(architecture: SmallTransformer.Configuration(), configuration: tconfig, rng: &rng)
+    let members = (0..<32).map { _ in TransformerWeightSpaceFeatures(model: SmallTransformer(initStandardDeviation: 0.3, rng: &rng)) }
+    let t = try TransformerWeightSpaceFeatures.batched(members)
+    return [
+        MetanetworkCase(name: "HNP predictor (16,16,16; head 1000), 32 Small-CNN-Zoo nets, fwd+bwd",
+                        script: "\(pythonDirectory)/permutation_reference.py", pythonCases: ["nfn_hnp_small_cnn_zoo_fwd_bwd"],
+                        pythonExtra: [], pythonKey: "nfn_hnp_small_cnn_zoo_fwd_bwd", step: forwardBackward(hnp, u)),
+        MetanetworkCase(name: "NFT predictor (16 ch, 2 blocks, 2 heads), 32 Small-CNN-Zoo nets, fwd+bwd",
+                        script: "\(pythonDirectory)/nft_reference.py", pythonCases: ["nft_predictor_cnn_zoo"],
+                        pythonExtra: [], pythonKey: "nft_predictor_cnn_zoo", step: forwardBackward(nft, u)),
+        MetanetworkCase(name: "Monomial-NFN predictor (16,16,16), 32 Small-CNN-Zoo nets, fwd+bwd",
+                        script: "\(pythonDirectory)/monomial_reference.py", pythonCases: nil,
+                        pythonExtra: [], pythonKey: "*", step: forwardBackward(mono, u)),
+        MetanetworkCase(name: "Transformer-NFN predictor (10 ch), 32 Small-Transformer-Zoo nets, fwd+bwd",
+                        script: "\(pythonDirectory)/transformer_nfn_reference.py", pythonCases: nil,
+                        pythonExtra: ["--channels", "10", "--formulation", "fused"], pythonKey: "*",
+                        step: { _ = tnfn.lossAndGradients { tape in (try! tnfn(TransformerWeightSpaceVariables(t, tape: tape))).sum() } }),
+    ]
+}
