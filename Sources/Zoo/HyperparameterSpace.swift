@@ -85,18 +85,26 @@ public enum BiasInitializerKind: String, Codable, Sendable, CaseIterable {
 ///
 /// Real values are `Double` as sampled; training converts them to `Float`.
 public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
+    /// The hidden activation (cnn, mlp).
     public var activation: Activation?
+    /// The optimizer.
     public var optimizer: OptimizerKind
+    /// The base learning rate.
     public var learningRate: Double
     /// L2 regularisation (coupled weight decay, see ``OptimizerKind/make(learningRate:weightDecay:)``).
     public var l2: Double?
+    /// The weight initializer (cnn, mlp).
     public var initializer: WeightInitializerKind?
+    /// The initialisation standard deviation (normal initializers; the transformer's `initStandardDeviation`).
     public var initStd: Double?
+    /// The bias initializer (cnn).
     public var biasInitializer: BiasInitializerKind?
+    /// The dropout rate (cnn, transformer).
     public var dropout: Double?
     /// The fraction of the training pool this member trains on, in (0, 1].
     public var trainFraction: Double?
 
+    /// Creates a set of hyper-parameters (unused fields stay `nil`).
     public init(activation: Activation? = nil, optimizer: OptimizerKind, learningRate: Double, l2: Double? = nil,
                 initializer: WeightInitializerKind? = nil, initStd: Double? = nil,
                 biasInitializer: BiasInitializerKind? = nil, dropout: Double? = nil, trainFraction: Double? = nil) {
@@ -139,6 +147,7 @@ public enum HyperparameterValue: Sendable, Equatable, Hashable, CustomStringConv
     case number(Double)
     case text(String)
 
+    /// The value as text (reals in Swift's shortest round-tripping form).
     public var description: String {
         switch self {
         case .number(let v): return "\(v)"
@@ -177,6 +186,7 @@ public struct HyperparameterSpace: Codable, Sendable, Equatable {
     /// Fraction of the training pool used, in (0, 1].
     public var trainFraction: RealDistribution
 
+    /// Creates a space; see the properties for each field's meaning.
     public init(activations: [Activation], optimizers: [OptimizerKind], learningRate: RealDistribution,
                 sgdLearningRate: RealDistribution? = nil, l2: RealDistribution, initializers: [WeightInitializerKind],
                 initStd: RealDistribution, sgdInitStd: RealDistribution? = nil, biasInitializers: [BiasInitializerKind],

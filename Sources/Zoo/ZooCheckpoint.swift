@@ -14,13 +14,18 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
     public var member: Int
     /// The epoch after which the weights were taken (0: initialisation).
     public var epoch: Int
+    /// The member's hyper-parameters (the same on all its lines).
     public var hyperparameters: MemberHyperparameters
     /// The loss became NaN/∞ during training; the weights are those at that moment and the
     /// metrics are absent.
     public var diverged: Bool
+    /// Training loss (classifiers: cross-entropy; SIREN: the fit's MSE).
     public var trainLoss: Float?
+    /// Training accuracy (classifiers).
     public var trainAccuracy: Float?
+    /// Test cross-entropy (classifiers).
     public var testLoss: Float?
+    /// Test accuracy (classifiers).
     public var testAccuracy: Float?
     /// SIREN: the index of the fitted image in its split.
     public var imageIndex: Int?
@@ -32,6 +37,7 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
     /// parameter path (`member-3/epoch-2/` + `conv1.weight`).
     public var tensorPrefix: String
 
+    /// Creates a record; non-finite metrics become `nil`, the shard and tensor prefix follow from the member and epoch.
     public init(member: Int, epoch: Int, hyperparameters: MemberHyperparameters, diverged: Bool,
                 trainLoss: Float? = nil, trainAccuracy: Float? = nil, testLoss: Float? = nil, testAccuracy: Float? = nil,
                 imageIndex: Int? = nil, label: Int? = nil) {
@@ -94,14 +100,18 @@ public struct ZooManifest: Codable, Sendable, Equatable {
     /// The newest format version this build reads and writes.
     public static let currentVersion = 1
 
+    /// Always ``formatName``.
     public var format: String
+    /// The format version the folder was written in.
     public var formatVersion: Int
+    /// The spec that determines every member.
     public var spec: ZooSpec
     /// The shard this folder was generated for (`nil`: all members, or a merge).
     public var shard: ZooShard?
     /// The data's image shape `[channels, height, width]` and class count (to rebuild models
     /// without loading the data).
     public var imageShape: [Int]
+    /// The number of classes of the data.
     public var classes: Int
     /// ``ZooData/fingerprint`` of the data the members were trained on.
     public var dataFingerprint: String
@@ -109,6 +119,7 @@ public struct ZooManifest: Codable, Sendable, Equatable {
     /// `members.jsonl` is in canonical order.
     public var complete: Bool
 
+    /// Creates a manifest of the current format.
     public init(spec: ZooSpec, shard: ZooShard?, imageShape: [Int], classes: Int, dataFingerprint: String, complete: Bool) {
         format = ZooManifest.formatName
         formatVersion = ZooManifest.currentVersion

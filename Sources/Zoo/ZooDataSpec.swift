@@ -30,6 +30,7 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
         case train, test
     }
 
+    /// The data set kind.
     public var kind: Kind
     /// The folder holding the files (`nil`: the kind's default; unused for `synthetic`).
     public var path: String?
@@ -41,12 +42,14 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
     public var trainLimit: Int?
     /// Evaluate on only the first `testLimit` test images.
     public var testLimit: Int?
-    /// `synthetic` only: the number of training and test images.
+    /// `synthetic` only: the number of training images.
     public var syntheticTrainCount: Int
+    /// `synthetic` only: the number of test images.
     public var syntheticTestCount: Int
     /// SIREN zoos: member `i` fits image `i` of this split.
     public var imageSplit: Split
 
+    /// Creates a data spec (Fashion-MNIST in [−1, 1] by default).
     public init(kind: Kind = .fashionMNIST, path: String? = nil, pixelRange: PixelRange = .symmetric,
                 grayscale: Bool = true, trainLimit: Int? = nil, testLimit: Int? = nil,
                 syntheticTrainCount: Int = 256, syntheticTestCount: Int = 128, imageSplit: Split = .train) {
@@ -131,6 +134,7 @@ public struct ZooData: Sendable {
     /// The test set (``ZooDataSpec/testLimit`` applied).
     public let test: LabeledImageDataset
 
+    /// Wraps loaded splits.
     public init(train: LabeledImageDataset, test: LabeledImageDataset) {
         self.train = train
         self.test = test

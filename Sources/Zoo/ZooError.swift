@@ -8,6 +8,8 @@ import Foundation
 public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The spec or an option is invalid (a range, a count, an epoch list).
     case invalidSpec(String)
+    /// A spec file cannot be read or decoded.
+    case corruptSpec(file: String, detail: String)
     /// The folder has no `zoo.json`, so it is not a zoo.
     case notAZoo(directory: String)
     /// `zoo.json` cannot be decoded (bad JSON, unknown family, unknown format version, …).
@@ -35,6 +37,7 @@ public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidSpec(let d): return "invalid zoo spec: \(d)"
+        case .corruptSpec(let f, let d): return "\(f): invalid zoo spec file: \(d)"
         case .notAZoo(let d): return "\(d): not a zoo (no zoo.json)"
         case .corruptManifest(let f, let d): return "\(f): corrupt zoo manifest: \(d)"
         case .corruptRecord(let f, let l, let d): return "\(f):\(l): corrupt member record: \(d)"

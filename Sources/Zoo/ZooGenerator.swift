@@ -43,9 +43,13 @@ func formatDuration(_ seconds: Double) -> String {
 
 /// Min, median and max of a metric over checkpoints.
 public struct MetricSummary: Codable, Sendable, Equatable {
+    /// The number of values summarised.
     public var count: Int
+    /// The smallest value.
     public var min: Float
+    /// The median.
     public var median: Float
+    /// The largest value.
     public var max: Float
 
     /// `nil` when `values` is empty. The median of an even count is the mean of the middle two.
@@ -71,6 +75,7 @@ public struct ZooGenerationOptions: Sendable {
     /// Called after each committed member (from a worker thread, one call at a time).
     public var progress: (@Sendable (ZooProgress) -> Void)?
 
+    /// Creates options (all members, one worker per core).
     public init(shard: ZooShard? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 maximumNewMembers: Int? = nil, progress: (@Sendable (ZooProgress) -> Void)? = nil) {
         self.shard = shard; self.workers = workers; self.maximumNewMembers = maximumNewMembers
@@ -80,7 +85,9 @@ public struct ZooGenerationOptions: Sendable {
 
 /// What a generation run did.
 public struct ZooGenerationReport: Codable, Sendable {
+    /// The zoo folder.
     public var directory: String
+    /// The zoo's family.
     public var family: ZooFamily
     /// Members in the spec.
     public var members: Int
@@ -96,12 +103,16 @@ public struct ZooGenerationReport: Codable, Sendable {
     public var diverged: Int
     /// Whether the folder's range is complete (and `members.jsonl` canonical).
     public var complete: Bool
+    /// Workers used.
     public var workers: Int
+    /// Seconds spent training and writing (data loading excluded).
     public var seconds: Double
+    /// Members generated per minute by this run.
     public var membersPerMinute: Double
     /// The headline metric (test accuracy; SIREN: MSE) at the last checkpoint epoch, over
     /// members that did not diverge.
     public var metric: String
+    /// Min/median/max of ``metric``.
     public var summary: MetricSummary?
 
     enum CodingKeys: String, CodingKey {
@@ -208,7 +219,7 @@ public enum ZooGenerator {
         let present = log.completeMemberIDs
         var todo = range.filter { !present.contains($0) }
         if let n = options.maximumNewMembers { todo = Array(todo.prefix(n)) }
-        let resumed = range.count - range.filter { !present.contains($0) }.count
+        let resumed = range.filter { present.contains($0) }.count
 
         let collector = Collector(existing: log.checkpoints)
         let start = Date()

@@ -10,12 +10,15 @@ import Foundation
 public enum ZooMerger {
     /// What a merge produced.
     public struct Report: Codable, Sendable {
+        /// The merged folder.
         public var output: String
+        /// The number of source folders.
         public var sources: Int
         /// Members in the merged zoo.
         public var members: Int
         /// Members in the spec.
         public var planned: Int
+        /// Whether every member of the spec is present.
         public var complete: Bool
     }
 

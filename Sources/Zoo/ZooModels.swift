@@ -23,7 +23,9 @@ public final class ImageMLP: Module, Layer, WeightSpaceConvertible {
         mlp(x.rank == 2 ? x : x.reshaped([x.shape[0], -1]))
     }
 
+    /// The MLP's weight space.
     public var weightSpaceArchitecture: FeedforwardArchitecture { mlp.weightSpaceArchitecture }
+    /// The MLP's (weight, bias) pairs.
     public var weightSpaceParameters: [(weight: Parameter, bias: Parameter)] { mlp.weightSpaceParameters }
 }
 

@@ -13,6 +13,7 @@ public struct ZooCheckpointFilter: Sendable, Equatable {
     /// batches, whose consumers cannot use them).
     public var skipNonFinite: Bool
 
+    /// Creates a filter (both kinds skipped by default).
     public init(skipDiverged: Bool = true, skipNonFinite: Bool = true) {
         self.skipDiverged = skipDiverged
         self.skipNonFinite = skipNonFinite
@@ -35,8 +36,11 @@ public struct ZooFeatureBatch: Sendable {
 public struct ZooTransformerFeatureBatch: Sendable {
     /// Row b = `checkpoints[b]`.
     public var features: TransformerWeightSpaceFeatures
+    /// The checkpoints kept, in batch order.
     public var checkpoints: [ZooCheckpoint]
+    /// Requested checkpoints left out because the member diverged.
     public var skippedDiverged: Int
+    /// Requested checkpoints left out because a weight was NaN or ±∞.
     public var skippedNonFinite: Int
 }
 
@@ -268,10 +272,15 @@ public struct ZooReader: Sendable {
 
     /// What an export wrote.
     public struct ExportReport: Codable, Sendable {
+        /// Rows written (checkpoints exported).
         public var rows: Int
+        /// Checkpoints left out because the member diverged.
         public var skippedDiverged: Int
+        /// Checkpoints left out because a weight was NaN or ±∞.
         public var skippedNonFinite: Int
+        /// The safetensors file written.
         public var safetensors: String
+        /// The CSV file written.
         public var csv: String
 
         enum CodingKeys: String, CodingKey {

@@ -16,8 +16,11 @@ public struct ZooShard: Codable, Sendable, Equatable, CustomStringConvertible {
         case contiguous, strided
     }
 
+    /// The 0-based shard index k.
     public var index: Int
+    /// The number of shards n.
     public var count: Int
+    /// How ids are dealt.
     public var strategy: Strategy
 
     /// - Throws: ``ZooError/invalidSpec(_:)`` unless `0 ≤ index < count`.

@@ -18,6 +18,7 @@ public struct ZooArchitecture: Codable, Sendable, Equatable {
     /// `classes` are replaced per member / from the data).
     public var transformer: SmallTransformer.Configuration?
 
+    /// Creates an architecture (unused fields `nil`).
     public init(filters: Int? = nil, hiddenWidths: [Int]? = nil, sineFrequency: Double? = nil,
                 transformer: SmallTransformer.Configuration? = nil) {
         self.filters = filters; self.hiddenWidths = hiddenWidths
@@ -61,6 +62,7 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
     /// Cosine decay of the learning rate to 1% of its base (transformer recipe).
     public var cosineDecay: Bool
 
+    /// Creates a training spec.
     public init(epochs: Int, checkpointEpochs: [Int], batchSize: Int = 128, evaluationBatchSize: Int = 1000,
                 warmupEpochs: Int = 0, cosineDecay: Bool = false) {
         self.epochs = epochs; self.checkpointEpochs = checkpointEpochs; self.batchSize = batchSize
@@ -96,16 +98,22 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
 /// try spec.validate()
 /// ```
 public struct ZooSpec: Codable, Sendable, Equatable {
+    /// The network family.
     public var family: ZooFamily
     /// The number of members (ids `0..<members`).
     public var members: Int
     /// The zoo seed.
     public var seed: UInt64
+    /// The data members train on.
     public var data: ZooDataSpec
+    /// The fixed architecture.
     public var architecture: ZooArchitecture
+    /// How members are trained and checkpointed.
     public var training: ZooTrainingSpec
+    /// The hyper-parameter distributions.
     public var space: HyperparameterSpace
 
+    /// Creates a spec (see ``defaults(for:)`` for the recipes).
     public init(family: ZooFamily, members: Int, seed: UInt64, data: ZooDataSpec, architecture: ZooArchitecture,
                 training: ZooTrainingSpec, space: HyperparameterSpace) {
         self.family = family; self.members = members; self.seed = seed; self.data = data
@@ -174,6 +182,24 @@ public struct ZooSpec: Codable, Sendable, Equatable {
                 throw ZooError.invalidSpec("architecture.transformer sizes must be ≥ 1")
             }
         }
+    }
+
+    /// Reads a spec from a JSON file (the format `nfn zoo generate --print-spec` writes).
+    ///
+    /// - Throws: ``ZooError/corruptSpec(file:detail:)`` naming the file and the JSON path of the
+    ///   problem (bad JSON, an unknown family, a missing field) or the first validation failure.
+    public static func load(from url: URL) throws -> ZooSpec {
+        let data = try ZooFileSystem.read(url)
+        let spec: ZooSpec
+        do {
+            spec = try JSONDecoder().decode(ZooSpec.self, from: data)
+        } catch {
+            throw ZooError.corruptSpec(file: url.path, detail: describe(error))
+        }
+        do { try spec.validate() } catch {
+            throw ZooError.corruptSpec(file: url.path, detail: "\(error)")
+        }
+        return spec
     }
 
     /// The names of the top-level fields in which `self` and `other` differ, ignoring the data

@@ -2,8 +2,9 @@ import Foundation
 
 /// The observed range of one hyper-parameter over a zoo's members.
 public struct HyperparameterRange: Codable, Sendable, Equatable {
-    /// Smallest and largest value (real hyper-parameters).
+    /// Smallest value (real hyper-parameters).
     public var min: Double?
+    /// Largest value (real hyper-parameters).
     public var max: Double?
     /// How many members took each value (categorical hyper-parameters).
     public var values: [String: Int]?
@@ -11,28 +12,39 @@ public struct HyperparameterRange: Codable, Sendable, Equatable {
 
 /// The headline metric after one checkpoint epoch.
 public struct EpochSummary: Codable, Sendable, Equatable {
+    /// The checkpoint epoch.
     public var epoch: Int
+    /// Min/median/max over members that did not diverge.
     public var summary: MetricSummary?
 }
 
 /// What `nfn zoo info` prints: size, family, data, metric spread and hyper-parameter ranges.
 public struct ZooSummary: Codable, Sendable {
+    /// The zoo folder.
     public var directory: String
+    /// The family.
     public var family: ZooFamily
+    /// The data set's name.
     public var dataset: String
+    /// The on-disk format version.
     public var formatVersion: Int
     /// Complete members present.
     public var members: Int
     /// Members the folder should hold (its shard, or the spec's count).
     public var planned: Int
+    /// The folder's shard (`k/n`), if it is one.
     public var shard: String?
+    /// Whether the folder's range is complete.
     public var complete: Bool
+    /// Checkpoint records of complete members.
     public var checkpoints: Int
+    /// The checkpoint epochs.
     public var epochs: [Int]
     /// Members whose training diverged.
     public var diverged: Int
     /// Members with some but not all lines (left by an interrupted run).
     public var incompleteMembers: Int
+    /// Whether `members.jsonl` ends in a cut-off line.
     public var ignoredPartialLine: Bool
     /// Test accuracy at the last checkpoint epoch over members that did not diverge (classifiers).
     public var testAccuracy: MetricSummary?
@@ -40,7 +52,9 @@ public struct ZooSummary: Codable, Sendable {
     public var mse: MetricSummary?
     /// The headline metric after each checkpoint epoch.
     public var byEpoch: [EpochSummary]
+    /// Observed ranges by hyper-parameter name.
     public var hyperparameters: [String: HyperparameterRange]
+    /// The zoo seed.
     public var seed: UInt64
 
     enum CodingKeys: String, CodingKey {

@@ -25,6 +25,7 @@ public enum ZooVerifier {
         /// Members evaluated concurrently.
         public var workers: Int
 
+        /// Creates options (all members, tolerance 0.001).
         public init(sample: Int? = nil, seed: UInt64 = 0, dataPath: String? = nil, tolerance: Float = 0.001,
                     workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
             self.sample = sample; self.seed = seed; self.dataPath = dataPath
@@ -34,9 +35,13 @@ public enum ZooVerifier {
 
     /// One checkpoint whose recomputed metric differs from the record.
     public struct Mismatch: Codable, Sendable {
+        /// The member.
         public var member: Int
+        /// The checkpoint epoch.
         public var epoch: Int
+        /// The metric in `members.jsonl`.
         public var recorded: Float
+        /// The metric recomputed from the stored weights.
         public var recomputed: Float
     }
 
@@ -54,6 +59,7 @@ public enum ZooVerifier {
         public var metric: String
         /// The largest |recorded − recomputed| of the metric.
         public var maxAbsAccuracyDiff: Float
+        /// The tolerance used.
         public var tolerance: Float
         /// Checkpoints whose difference exceeds the tolerance.
         public var mismatches: Int

@@ -105,14 +105,7 @@ struct ZooGenerate: ParsableCommand {
     func resolvedSpec() throws -> ZooSpec {
         var s: ZooSpec
         if let path = spec {
-            let url = URL(fileURLWithPath: path)
-            let bytes: Data
-            do { bytes = try Data(contentsOf: url) } catch {
-                throw ZooError.io(file: path, detail: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
-            }
-            do { s = try JSONDecoder().decode(ZooSpec.self, from: bytes) } catch let e as DecodingError {
-                throw ZooError.corruptManifest(file: path, detail: "\(e)")
-            }
+            s = try ZooSpec.load(from: URL(fileURLWithPath: path))
             if let f = family, f != s.family { throw ValidationError("--family \(f.rawValue) contradicts the spec's \(s.family.rawValue)") }
         } else {
             s = ZooSpec.defaults(for: family!)

@@ -17,8 +17,10 @@ let nfnBinary: URL? = {
 
 /// Starts `nfn` with `arguments`.
 func startNFN(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    struct NoBinary: Error {}
+    guard let binary = nfnBinary else { throw NoBinary() }
     let p = Process()
-    p.executableURL = try #require(nfnBinary)
+    p.executableURL = binary
     p.arguments = arguments
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -114,6 +116,14 @@ struct ZooCommandLineTests {
         let unknown = try runNFN(["zoo", "generate", "--family", "resnet", "--out", root.appendingPathComponent("x").path])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("resnet"))
+
+        let specFile = root.appendingPathComponent("spec.json")
+        let printed = try runNFN(["zoo", "generate", "--family", "cnn", "--print-spec"])
+        #expect(printed.status == 0)
+        try Data(printed.stdout.replacingOccurrences(of: #""family" : "cnn""#, with: #""family" : "resnet""#).utf8).write(to: specFile)
+        let badSpec = try runNFN(["zoo", "generate", "--spec", specFile.path, "--out", root.appendingPathComponent("w").path])
+        #expect(badSpec.status != 0)
+        #expect(badSpec.stderr.contains(specFile.path) && badSpec.stderr.contains("unknown family 'resnet'"), "\(badSpec.stderr)")
 
         let zoo = try copyOf(referenceZoo)
         try Data("{oops".utf8).write(to: zoo.appendingPathComponent(ZooLayout.manifest))

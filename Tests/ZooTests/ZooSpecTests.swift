@@ -128,6 +128,24 @@ import Zoo
         #expect(throws: ZooError.self) { try s.validate() }
     }
 
+    @Test func specFilesLoadAndNameTheirErrors() throws {
+        let dir = makeTemporaryDirectory("spec")
+        let url = dir.appendingPathComponent("spec.json")
+        let spec = ZooSpec.defaults(for: .transformer)
+        try JSONEncoder().encode(spec).write(to: url)
+        #expect(try ZooSpec.load(from: url) == spec)
+        try Data(#"{"family": "cnn"}"#.utf8).write(to: url)
+        #expect(throws: ZooError.self) { try ZooSpec.load(from: url) }
+        do { _ = try ZooSpec.load(from: url) } catch {
+            #expect("\(error)".hasPrefix(url.path) && "\(error)".contains("members"), "\(error)")
+        }
+        var invalid = spec
+        invalid.members = -1
+        try JSONEncoder().encode(invalid).write(to: url)
+        #expect(throws: ZooError.self) { try ZooSpec.load(from: url) }
+        #expect(throws: ZooError.self) { try ZooSpec.load(from: dir.appendingPathComponent("missing.json")) }
+    }
+
     @Test func unknownFamilyIsAClearDecodingError() throws {
         var json = String(decoding: try JSONEncoder().encode(ZooSpec.defaults(for: .cnn)), as: UTF8.self)
         json = json.replacingOccurrences(of: #""family":"cnn""#, with: #""family":"resnet""#)
