@@ -127,8 +127,8 @@ public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
     public static let names: [String] = CodingKeys.allCases.map(\.rawValue)
 
     /// The value of each set hyper-parameter by name: `Double` for reals, `String` for kinds.
-    public var values: [String: HyperparameterValue] {
-        var d: [String: HyperparameterValue] = [
+    public var values: [String: ZooHyperparameterValue] {
+        var d: [String: ZooHyperparameterValue] = [
             "optimizer": .text(optimizer.rawValue), "learning_rate": .number(learningRate),
         ]
         if let v = activation { d["activation"] = .text(v.rawValue) }
@@ -143,7 +143,7 @@ public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
 }
 
 /// One hyper-parameter value, for summaries and CSV export.
-public enum HyperparameterValue: Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum ZooHyperparameterValue: Sendable, Equatable, Hashable, CustomStringConvertible {
     case number(Double)
     case text(String)
 

@@ -42,7 +42,7 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 /// Min, median and max of a metric over checkpoints.
-public struct MetricSummary: Codable, Sendable, Equatable {
+public struct ZooMetricSummary: Codable, Sendable, Equatable {
     /// The number of values summarised.
     public var count: Int
     /// The smallest value.
@@ -113,7 +113,7 @@ public struct ZooGenerationReport: Codable, Sendable {
     /// members that did not diverge.
     public var metric: String
     /// Min/median/max of ``metric``.
-    public var summary: MetricSummary?
+    public var summary: ZooMetricSummary?
 
     enum CodingKeys: String, CodingKey {
         case directory, family, members
@@ -265,7 +265,7 @@ public enum ZooGenerator {
             workers: options.workers, seconds: seconds,
             membersPerMinute: seconds > 0 ? Double(collector.generated) / seconds * 60 : 0,
             metric: spec.family.isClassifier ? "test_accuracy" : "mse",
-            summary: MetricSummary(finals.compactMap { $0.metric(for: spec.family) }))
+            summary: ZooMetricSummary(finals.compactMap { $0.metric(for: spec.family) }))
     }
 
     /// Serialises the appends and keeps the records of the run.

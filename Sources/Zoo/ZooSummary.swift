@@ -1,7 +1,7 @@
 import Foundation
 
 /// The observed range of one hyper-parameter over a zoo's members.
-public struct HyperparameterRange: Codable, Sendable, Equatable {
+public struct ZooHyperparameterRange: Codable, Sendable, Equatable {
     /// Smallest value (real hyper-parameters).
     public var min: Double?
     /// Largest value (real hyper-parameters).
@@ -11,11 +11,11 @@ public struct HyperparameterRange: Codable, Sendable, Equatable {
 }
 
 /// The headline metric after one checkpoint epoch.
-public struct EpochSummary: Codable, Sendable, Equatable {
+public struct ZooEpochSummary: Codable, Sendable, Equatable {
     /// The checkpoint epoch.
     public var epoch: Int
     /// Min/median/max over members that did not diverge.
-    public var summary: MetricSummary?
+    public var summary: ZooMetricSummary?
 }
 
 /// What `nfn zoo info` prints: size, family, data, metric spread and hyper-parameter ranges.
@@ -47,13 +47,13 @@ public struct ZooSummary: Codable, Sendable {
     /// Whether `members.jsonl` ends in a cut-off line.
     public var ignoredPartialLine: Bool
     /// Test accuracy at the last checkpoint epoch over members that did not diverge (classifiers).
-    public var testAccuracy: MetricSummary?
+    public var testAccuracy: ZooMetricSummary?
     /// The fits' mean squared error at the last checkpoint epoch (SIREN).
-    public var mse: MetricSummary?
+    public var mse: ZooMetricSummary?
     /// The headline metric after each checkpoint epoch.
-    public var byEpoch: [EpochSummary]
+    public var byEpoch: [ZooEpochSummary]
     /// Observed ranges by hyper-parameter name.
-    public var hyperparameters: [String: HyperparameterRange]
+    public var hyperparameters: [String: ZooHyperparameterRange]
     /// The zoo seed.
     public var seed: UInt64
 
@@ -88,16 +88,16 @@ public struct ZooSummary: Codable, Sendable {
         seed = m.spec.seed
         let family = reader.family
         byEpoch = reader.epochs.map { e in
-            EpochSummary(epoch: e, summary: MetricSummary(reader.checkpoints(epoch: e).compactMap { $0.metric(for: family) }))
+            ZooEpochSummary(epoch: e, summary: ZooMetricSummary(reader.checkpoints(epoch: e).compactMap { $0.metric(for: family) }))
         }
         let last = byEpoch.last?.summary
         testAccuracy = family.isClassifier ? last : nil
         mse = family.isClassifier ? nil : last
-        var ranges: [String: HyperparameterRange] = [:]
+        var ranges: [String: ZooHyperparameterRange] = [:]
         let firstPerMember = Dictionary(grouping: reader.checkpoints, by: \.member).compactMap { $0.value.first }
         for c in firstPerMember {
             for (name, value) in c.hyperparameters.values {
-                var r = ranges[name] ?? HyperparameterRange()
+                var r = ranges[name] ?? ZooHyperparameterRange()
                 switch value {
                 case .number(let v):
                     r.min = Swift.min(r.min ?? v, v)
