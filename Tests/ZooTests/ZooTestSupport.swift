@@ -2,10 +2,26 @@ import Foundation
 import Testing
 import Zoo
 
-/// A fresh empty folder under the system's temporary directory.
+/// This test process's scratch folder, `<tmp>/swiftnfn-zootests/<uuid>`. Folders that earlier
+/// runs left there more than an hour ago are removed when it is first used.
+let scratchRoot: URL = {
+    let fm = FileManager.default
+    let parent = fm.temporaryDirectory.appendingPathComponent("swiftnfn-zootests")
+    for name in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] {
+        let url = parent.appendingPathComponent(name)
+        if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
+           Date().timeIntervalSince(modified) > 3600 {
+            try? fm.removeItem(at: url)
+        }
+    }
+    let root = parent.appendingPathComponent(UUID().uuidString)
+    try? fm.createDirectory(at: root, withIntermediateDirectories: true)
+    return root
+}()
+
+/// A fresh empty folder in this process's scratch folder.
 func makeTemporaryDirectory(_ label: String = "zoo") -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("swiftnfn-zootests-\(label)-\(UUID().uuidString)")
+    let url = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
