@@ -38,10 +38,11 @@ let package = Package(
         .target(name: "Metanetworks", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "LinearAlgebra"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
         .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
+        .target(name: "Zoo", dependencies: ["Tensors", "TensorIO", "NeuralNetworks", "WeightSpace", "Datasets", "Training"]),
         .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks"]),
         .target(
             name: "SwiftNFN",
-            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments"]
+            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments", "Zoo"]
         ),
         .executableTarget(
             name: "nfn",
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "MetanetworksTests", dependencies: ["Metanetworks", "WeightSpace", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),
     ]
 )

@@ -9,3 +9,4 @@
 @_exported import Datasets
 @_exported import Training
 @_exported import Experiments
+@_exported import Zoo

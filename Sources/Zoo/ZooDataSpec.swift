@@ -1,0 +1,174 @@
+import Foundation
+import Tensors
+import Datasets
+
+/// Which data set a zoo's members are trained on, and how much of it.
+///
+/// Kinds:
+/// - `fashion-mnist`: the four IDX files of Fashion-MNIST in ``path`` (default: Debian's
+///   `/usr/share/datasets/fashion-mnist`), 10 classes.
+/// - `idx`: any MNIST-format folder (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
+///   `t10k-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`); classes = largest label + 1.
+/// - `cifar10`: the CIFAR-10 binary batches in ``path``; ``grayscale`` averages the channels
+///   (as the Small CNN Zoo did).
+/// - `synthetic`: ``SyntheticDigits`` (seeds 1 and 2), for tests only.
+///
+/// The ``path`` says where the data was found, not what it is: two specs that differ only in
+/// ``path`` are compatible (resume, merge), and the data's identity is checked by a fingerprint
+/// of the loaded tensors instead (``ZooData/fingerprint``).
+public struct ZooDataSpec: Codable, Sendable, Equatable {
+    /// The data set kinds.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case fashionMNIST = "fashion-mnist"
+        case idx
+        case cifar10
+        case synthetic
+    }
+
+    /// Which split a SIREN zoo's images come from.
+    public enum Split: String, Codable, Sendable, CaseIterable {
+        case train, test
+    }
+
+    /// The data set kind.
+    public var kind: Kind
+    /// The folder holding the files (`nil`: the kind's default; unused for `synthetic`).
+    public var path: String?
+    /// How 8-bit pixels map to floats.
+    public var pixelRange: PixelRange
+    /// CIFAR-10 only: average the colour channels to one grey channel.
+    public var grayscale: Bool
+    /// Use only the first `trainLimit` training images as the pool members subsample from.
+    public var trainLimit: Int?
+    /// Evaluate on only the first `testLimit` test images.
+    public var testLimit: Int?
+    /// `synthetic` only: the number of training images.
+    public var syntheticTrainCount: Int
+    /// `synthetic` only: the number of test images.
+    public var syntheticTestCount: Int
+    /// SIREN zoos: member `i` fits image `i` of this split.
+    public var imageSplit: Split
+
+    /// Creates a data spec (Fashion-MNIST in [−1, 1] by default).
+    public init(kind: Kind = .fashionMNIST, path: String? = nil, pixelRange: PixelRange = .symmetric,
+                grayscale: Bool = true, trainLimit: Int? = nil, testLimit: Int? = nil,
+                syntheticTrainCount: Int = 256, syntheticTestCount: Int = 128, imageSplit: Split = .train) {
+        self.kind = kind; self.path = path; self.pixelRange = pixelRange; self.grayscale = grayscale
+        self.trainLimit = trainLimit; self.testLimit = testLimit
+        self.syntheticTrainCount = syntheticTrainCount; self.syntheticTestCount = syntheticTestCount
+        self.imageSplit = imageSplit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, path
+        case pixelRange = "pixel_range"
+        case grayscale
+        case trainLimit = "train_limit"
+        case testLimit = "test_limit"
+        case syntheticTrainCount = "synthetic_train_count"
+        case syntheticTestCount = "synthetic_test_count"
+        case imageSplit = "image_split"
+    }
+
+    /// A short name for reports (`fashion-mnist`, `idx:/data/mnist`, `synthetic`).
+    public var displayName: String {
+        switch kind {
+        case .fashionMNIST, .synthetic: return kind.rawValue
+        case .idx, .cifar10: return "\(kind.rawValue):\(path ?? "?")"
+        }
+    }
+
+    /// Throws ``ZooError/invalidSpec(_:)`` for non-positive limits or counts, or a missing path.
+    public func validate() throws {
+        if let n = trainLimit, n < 1 { throw ZooError.invalidSpec("data.train_limit must be ≥ 1, got \(n)") }
+        if let n = testLimit, n < 1 { throw ZooError.invalidSpec("data.test_limit must be ≥ 1, got \(n)") }
+        if kind == .synthetic, syntheticTrainCount < 1 || syntheticTestCount < 1 {
+            throw ZooError.invalidSpec("data.synthetic_train_count and synthetic_test_count must be ≥ 1")
+        }
+        if (kind == .idx || kind == .cifar10) && path == nil {
+            throw ZooError.invalidSpec("data kind \(kind.rawValue) needs a path (--data DIR)")
+        }
+    }
+
+    /// Loads the training pool (after ``trainLimit``) and the test set (after ``testLimit``).
+    ///
+    /// - Throws: ``DatasetError`` naming the missing or malformed file.
+    public func load() throws -> ZooData {
+        try validate()
+        var train: LabeledImageDataset, test: LabeledImageDataset
+        switch kind {
+        case .fashionMNIST:
+            let dir = path.map { URL(fileURLWithPath: $0) } ?? FashionMNIST.defaultDirectory
+            train = try FashionMNIST.load(split: .train, directory: dir, pixelRange: pixelRange)
+            test = try FashionMNIST.load(split: .test, directory: dir, pixelRange: pixelRange)
+        case .idx:
+            let dir = URL(fileURLWithPath: path ?? ".")
+            let tr = FashionMNIST.files(split: .train, directory: dir), te = FashionMNIST.files(split: .test, directory: dir)
+            let name = dir.lastPathComponent
+            let trainAll = try IDXDataset.load(images: tr.images, labels: tr.labels, name: "\(name)/train", pixelRange: pixelRange)
+            let testAll = try IDXDataset.load(images: te.images, labels: te.labels, name: "\(name)/test", pixelRange: pixelRange)
+            // Both splits use the larger class count, so a test set missing the top class still fits.
+            let classes = Swift.max(trainAll.classCount, testAll.classCount)
+            train = try LabeledImageDataset(name: trainAll.name, images: trainAll.images, labels: trainAll.labels,
+                                            classCount: classes, pixelRange: pixelRange)
+            test = try LabeledImageDataset(name: testAll.name, images: testAll.images, labels: testAll.labels,
+                                           classCount: classes, pixelRange: pixelRange)
+        case .cifar10:
+            let dir = URL(fileURLWithPath: path ?? ".")
+            train = try CIFAR10.load(split: .train, directory: dir, grayscale: grayscale, pixelRange: pixelRange)
+            test = try CIFAR10.load(split: .test, directory: dir, grayscale: grayscale, pixelRange: pixelRange)
+        case .synthetic:
+            train = SyntheticDigits.make(count: syntheticTrainCount, seed: 1, pixelRange: pixelRange)
+            test = SyntheticDigits.make(count: syntheticTestCount, seed: 2, pixelRange: pixelRange)
+        }
+        if let n = trainLimit { train = train.prefix(n) }
+        if let n = testLimit { test = test.prefix(n) }
+        return ZooData(train: train, test: test)
+    }
+}
+
+/// A zoo's loaded data: the training pool members subsample from, and the test set.
+public struct ZooData: Sendable {
+    /// The training pool (``ZooDataSpec/trainLimit`` applied).
+    public let train: LabeledImageDataset
+    /// The test set (``ZooDataSpec/testLimit`` applied).
+    public let test: LabeledImageDataset
+
+    /// Wraps loaded splits.
+    public init(train: LabeledImageDataset, test: LabeledImageDataset) {
+        self.train = train
+        self.test = test
+    }
+
+    /// The shape of one image, `[channels, height, width]`.
+    public var imageShape: [Int] { train.imageShape }
+    /// The number of classes.
+    public var classCount: Int { Swift.max(train.classCount, test.classCount) }
+
+    /// A 64-bit hash (16 hex digits) of both splits' shapes, pixel bits and labels: equal data
+    /// gives equal fingerprints on every machine, so resuming or merging with other data is caught.
+    ///
+    /// - Complexity: O(number of pixels), one pass.
+    public var fingerprint: String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        @inline(__always) func mix(_ x: UInt64) {
+            h = (h ^ x) &* 0x0000_0100_0000_01B3
+            h ^= h >> 29
+        }
+        for d in [train, test] {
+            for s in d.images.shape { mix(UInt64(s)) }
+            mix(UInt64(d.classCount))
+            d.images.withUnsafeBufferPointer { p in
+                for v in p { mix(UInt64(v.bitPattern)) }
+            }
+            for l in d.labels { mix(UInt64(bitPattern: Int64(l))) }
+        }
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

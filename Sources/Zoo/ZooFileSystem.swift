@@ -1,0 +1,164 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The small set of POSIX file operations the zoo's crash-safety rests on: atomic whole-file
+/// replacement, durable appends, truncation, and an advisory folder lock.
+enum ZooFileSystem {
+    /// The prefix of temporary files (shared with TensorIO's atomic writer), so that leftovers of a
+    /// killed process are recognisable and can be removed on resume.
+    static let temporaryPrefix = ".nfn-tmp-"
+
+    private static func lastError() -> String { String(cString: strerror(errno)) }
+
+    /// Writes all of `data` to `fd`, retrying on `EINTR`.
+    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+        try data.withUnsafeBytes { raw in
+            guard var pointer = raw.baseAddress else { return }
+            var remaining = raw.count
+            while remaining > 0 {
+                #if canImport(Glibc)
+                let written = Glibc.write(fd, pointer, remaining)
+                #elseif canImport(Musl)
+                let written = Musl.write(fd, pointer, remaining)
+                #else
+                let written = Darwin.write(fd, pointer, remaining)
+                #endif
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw ZooError.io(file: path, detail: "write failed: \(lastError())")
+                }
+                remaining -= written
+                pointer += written
+            }
+        }
+    }
+
+    /// Replaces `url` with `data` atomically: a temporary file in the same folder is written and
+    /// `fsync`ed, then renamed over `url`, then the folder is `fsync`ed. A crash leaves either the
+    /// old file or the new one, never a mixture.
+    static func atomicWrite(_ data: Data, to url: URL) throws {
+        let path = url.path
+        let directory = url.deletingLastPathComponent().path
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent("\(temporaryPrefix)\(UUID().uuidString)-\(url.lastPathComponent)").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ZooError.io(file: path, detail: "cannot create a temporary file in \(directory): \(lastError())")
+        }
+        var closed = false, renamed = false
+        defer {
+            if !closed { _ = close(fd) }
+            if !renamed { _ = unlink(temporary) }
+        }
+        try writeAll(fd, data, path: path)
+        guard fsync(fd) == 0 else { throw ZooError.io(file: path, detail: "fsync failed: \(lastError())") }
+        closed = true
+        guard close(fd) == 0 else { throw ZooError.io(file: path, detail: "close failed: \(lastError())") }
+        guard posixRename(temporary, path) == 0 else {
+            throw ZooError.io(file: path, detail: "cannot rename the temporary file into place: \(lastError())")
+        }
+        renamed = true
+        syncDirectory(directory)
+    }
+
+    /// Appends `data` to `url` (creating it) in one `write(2)` on an `O_APPEND` descriptor and
+    /// `fsync`s it before returning.
+    static func appendDurably(_ data: Data, to url: URL) throws {
+        let path = url.path
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ZooError.io(file: path, detail: "cannot open for appending: \(lastError())") }
+        defer { _ = close(fd) }
+        try writeAll(fd, data, path: path)
+        guard fsync(fd) == 0 else { throw ZooError.io(file: path, detail: "fsync failed: \(lastError())") }
+    }
+
+    /// Cuts `url` to `length` bytes and `fsync`s it.
+    static func truncate(_ url: URL, to length: Int) throws {
+        let path = url.path
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ZooError.io(file: path, detail: "cannot open for truncation: \(lastError())") }
+        defer { _ = close(fd) }
+        guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else {
+            throw ZooError.io(file: path, detail: "cannot truncate: \(lastError())")
+        }
+    }
+
+    /// Renames `from` to `to` (atomic on POSIX file systems, replacing `to`).
+    static func rename(_ from: URL, to: URL) throws {
+        guard posixRename(from.path, to.path) == 0 else { throw ZooError.io(file: to.path, detail: "cannot rename \(from.path) into place: \(lastError())") }
+        syncDirectory(to.deletingLastPathComponent().path)
+    }
+
+    /// `fsync`s a folder so that renames and new entries in it are durable (best effort).
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = close(fd)
+        }
+    }
+
+    /// Reads a whole file, mapping a missing file and other failures to ``ZooError/io(file:detail:)``.
+    static func read(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: url.path)
+            throw ZooError.io(file: url.path, detail: exists ? "cannot read: \(error.localizedDescription)" : "no such file")
+        }
+    }
+
+    /// Removes temporary files left in `directory` by a killed writer.
+    static func removeTemporaryFiles(in directory: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(temporaryPrefix) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a file in a zoo folder, held while a process writes.
+///
+/// The lock dies with its process (kill -9 included), so a stale lock file never blocks a resume.
+final class ZooLock {
+    private let fd: Int32
+    let url: URL
+
+    /// Takes the lock or throws ``ZooError/locked(file:)`` at once (it never waits).
+    init(_ url: URL) throws {
+        self.url = url
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ZooError.io(file: url.path, detail: "cannot create the lock file: \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            _ = close(fd)
+            throw ZooError.locked(file: url.path)
+        }
+        self.fd = fd
+    }
+
+    /// Removes the lock file and releases the lock.
+    func release() {
+        _ = unlink(url.path)
+        _ = flock(fd, LOCK_UN)
+        _ = close(fd)
+    }
+}
+
+/// `rename(2)`, named apart from Foundation's instance methods.
+private func posixRename(_ from: String, _ to: String) -> Int32 {
+    #if canImport(Glibc)
+    return Glibc.rename(from, to)
+    #elseif canImport(Musl)
+    return Musl.rename(from, to)
+    #else
+    return Darwin.rename(from, to)
+    #endif
+}

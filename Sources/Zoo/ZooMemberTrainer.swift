@@ -1,0 +1,210 @@
+import Foundation
+import Tensors
+import Autograd
+import NeuralNetworks
+import Datasets
+import Training
+import LinearAlgebra
+
+/// Trains one zoo member and captures its checkpoints.
+///
+/// **Everything about member `i` derives from `(spec.seed, i)` alone.** With
+/// `root = SeededGenerator(seed: spec.seed).split(stream: i)`:
+/// - sub-stream 0: hyper-parameters (each from its own sub-stream of it, see ``HyperparameterSpace``);
+/// - sub-stream 1: weight initialisation (and the dropout layers' seeds);
+/// - sub-stream 2: the member's training subset (``LabeledImageDataset/fraction(_:rng:)``);
+/// - sub-stream 3: the mini-batch order (the training configuration's seed).
+///
+/// So a member is the same whether it is generated alone, in a shard, on any worker, or again
+/// after a crash. Bit-identical weights also need the same build and a single-threaded BLAS
+/// (OpenBLAS's threaded kernels may sum in another order): ``train(member:spec:data:)`` switches
+/// BLAS to one thread for as long as any member trains (see ``SingleThreadedBLAS``).
+public enum ZooMemberTrainer {
+    /// A trained member: its checkpoint records and the tensors of its shard.
+    public struct Output: Sendable {
+        /// One record per checkpoint epoch, ascending.
+        public var checkpoints: [ZooCheckpoint]
+        /// The shard's tensors: `member-<id>/epoch-<e>/<parameter path>`.
+        public var tensors: [String: Tensor]
+        /// Whether training diverged.
+        public var diverged: Bool { checkpoints.contains { $0.diverged } }
+    }
+
+    /// Member `member`'s root generator.
+    public static func rootGenerator(seed: UInt64, member: Int) -> SeededGenerator {
+        SeededGenerator(seed: seed).split(stream: UInt64(member))
+    }
+
+    /// Member `member`'s hyper-parameters (without training it).
+    public static func hyperparameters(spec: ZooSpec, member: Int) -> MemberHyperparameters {
+        spec.space.sample(for: spec.family, using: rootGenerator(seed: spec.seed, member: member).split(stream: 0))
+    }
+
+    /// Trains member `member` of `spec` on `data` and returns its checkpoints.
+    ///
+    /// A diverging member is not an error: its remaining checkpoints are recorded with
+    /// `diverged: true`, no metrics, and the weights at the moment of divergence.
+    ///
+    /// - Throws: ``ZooError/memberFailed(member:detail:)`` when the member cannot be built or
+    ///   trained (architecture and data do not fit, a SIREN member without an image).
+    public static func train(member: Int, spec: ZooSpec, data: ZooData) throws -> Output {
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
+        let root = rootGenerator(seed: spec.seed, member: member)
+        let hp = spec.space.sample(for: spec.family, using: root.split(stream: 0))
+        var initRNG = root.split(stream: 1)
+        do {
+            let model = try ZooModels.make(spec: spec, hyperparameters: hp, imageShape: data.imageShape,
+                                           classes: data.classCount, rng: &initRNG)
+            if spec.family == .siren {
+                return try fitSIREN(member: member, model: model, hyperparameters: hp, spec: spec, data: data)
+            }
+            return try trainClassifier(member: member, model: model, hyperparameters: hp, spec: spec, data: data,
+                                       root: root)
+        } catch let error as ZooError {
+            throw error
+        } catch {
+            throw ZooError.memberFailed(member: member, detail: "\(error)")
+        }
+    }
+
+    /// Collects snapshots into records and shard tensors.
+    private struct Recorder {
+        let member: Int
+        let hyperparameters: MemberHyperparameters
+        var checkpoints: [ZooCheckpoint] = []
+        var tensors: [String: Tensor] = [:]
+
+        mutating func record(_ epoch: Int, model: Module, diverged: Bool = false, trainLoss: Float? = nil,
+                             trainAccuracy: Float? = nil, testLoss: Float? = nil, testAccuracy: Float? = nil,
+                             imageIndex: Int? = nil, label: Int? = nil) {
+            let c = ZooCheckpoint(member: member, epoch: epoch, hyperparameters: hyperparameters, diverged: diverged,
+                                  trainLoss: diverged ? nil : trainLoss, trainAccuracy: diverged ? nil : trainAccuracy,
+                                  testLoss: diverged ? nil : testLoss, testAccuracy: diverged ? nil : testAccuracy,
+                                  imageIndex: imageIndex, label: label)
+            checkpoints.append(c)
+            for (path, value) in model.parameterValues() { tensors[c.tensorPrefix + path] = value }
+        }
+
+        var recordedEpochs: Set<Int> { Set(checkpoints.map(\.epoch)) }
+    }
+
+    private static func trainClassifier(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+                                        spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> Output {
+        var dataRNG = root.split(stream: 2)
+        let fraction = hp.trainFraction ?? 1
+        let subset = fraction >= 1 ? data.train : try data.train.fraction(fraction, rng: &dataRNG)
+        let t = spec.training
+        let config = ClassifierTrainingConfiguration(
+            epochs: t.epochs, batchSize: t.batchSize, optimizer: hp.optimizer, learningRate: Float(hp.learningRate),
+            weightDecay: Float(hp.l2 ?? 0), warmupEpochs: t.warmupEpochs, cosineDecay: t.cosineDecay,
+            seed: root.split(stream: 3).seed, evaluationBatchSize: t.evaluationBatchSize)
+        let epochs = t.sortedCheckpointEpochs
+        let wanted = Set(epochs)
+        let last = epochs.last ?? 0
+        var recorder = Recorder(member: member, hyperparameters: hp)
+        if wanted.contains(0) {
+            let train = ClassifierTraining.evaluate(model, on: subset, batchSize: t.evaluationBatchSize)
+            let test = ClassifierTraining.evaluate(model, on: data.test, batchSize: t.evaluationBatchSize)
+            recorder.record(0, model: model, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                            testLoss: test.loss, testAccuracy: test.accuracy)
+        }
+        if last > 0 {
+            let result = try ClassifierTraining.train(model, on: subset, evaluatingOn: nil, configuration: config) { m in
+                if wanted.contains(m.epoch) {
+                    let test = ClassifierTraining.evaluate(model, on: data.test, batchSize: t.evaluationBatchSize)
+                    recorder.record(m.epoch, model: model, trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy,
+                                    testLoss: test.loss, testAccuracy: test.accuracy)
+                }
+                return m.epoch < last
+            }
+            if result.diverged {
+                let done = recorder.recordedEpochs
+                for e in epochs where !done.contains(e) { recorder.record(e, model: model, diverged: true) }
+            }
+        }
+        return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
+    }
+
+    private static func fitSIREN(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+                                 spec: ZooSpec, data: ZooData) throws -> Output {
+        let split = spec.data.imageSplit == .train ? data.train : data.test
+        guard member < split.count else {
+            throw ZooError.memberFailed(member: member, detail: "a SIREN zoo fits image i of the \(spec.data.imageSplit.rawValue) split, which has only \(split.count) images")
+        }
+        let image = split.image(at: member)
+        let label = split.labels[member]
+        let coordinates = ZooModels.coordinateGrid(height: split.height, width: split.width)
+        let target = ZooModels.pixelTargets(image)
+        let optimizer = hp.optimizer.make(learningRate: Float(hp.learningRate), weightDecay: Float(hp.l2 ?? 0))
+        func mse() -> Float {
+            let prediction = model(Variable(coordinates)).value
+            return Loss.meanSquaredError(Variable(prediction), target).value.sum()
+        }
+        let epochs = spec.training.sortedCheckpointEpochs
+        let wanted = Set(epochs)
+        let last = epochs.last ?? 0
+        var recorder = Recorder(member: member, hyperparameters: hp)
+        model.eval()
+        if wanted.contains(0) { recorder.record(0, model: model, trainLoss: mse(), imageIndex: member, label: label) }
+        var step = 0
+        while step < last {
+            step += 1
+            let (loss, gradients) = model.lossAndGradients { tape in
+                Loss.meanSquaredError(model(tape.constant(coordinates)), target)
+            }
+            guard loss.isFinite else {
+                for e in epochs where e >= step {
+                    recorder.record(e, model: model, diverged: true, imageIndex: member, label: label)
+                }
+                break
+            }
+            optimizer.step(model, gradients: gradients)
+            if wanted.contains(step) {
+                recorder.record(step, model: model, trainLoss: mse(), imageIndex: member, label: label)
+            }
+        }
+        return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
+    }
+}
+
+/// A process-wide, reference-counted "BLAS runs on one thread" scope.
+///
+/// OpenBLAS's thread count is global. Zoo members must train with one BLAS thread to be
+/// bit-reproducible, and several generators (or verifiers) may run at once in one process, so a
+/// plain save-set-restore would let the first to finish restore the old count under the others.
+/// The first ``enter()`` saves the count and sets 1; the last ``leave()`` restores it.
+public enum SingleThreadedBLAS {
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var depth = 0
+        var saved = 1
+    }
+    private static let state = State()
+
+    /// Enters the scope (sets one BLAS thread if no one else holds the scope).
+    public static func enter() {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        if state.depth == 0 {
+            state.saved = BLAS.threadCount
+            BLAS.threadCount = 1
+        }
+        state.depth += 1
+    }
+
+    /// Leaves the scope (restores the saved count when the last holder leaves).
+    public static func leave() {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        state.depth -= 1
+        if state.depth == 0 { BLAS.threadCount = state.saved }
+    }
+
+    /// Runs `body` inside the scope.
+    public static func run<R>(_ body: () throws -> R) rethrows -> R {
+        enter()
+        defer { leave() }
+        return try body()
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Tensors
+import NeuralNetworks
+
+/// The fixed architecture of a zoo's members (everything that is not sampled).
+///
+/// Input channels, image size and class count come from the data set. Fields a family does not
+/// use are `nil`.
+public struct ZooArchitecture: Codable, Sendable, Equatable {
+    /// cnn: filters per convolution (16 in the Small CNN Zoo).
+    public var filters: Int?
+    /// mlp: hidden widths between the flattened image and the classes; siren: hidden widths
+    /// between the 2-D coordinate and the pixel channels.
+    public var hiddenWidths: [Int]?
+    /// siren: ω₀ of the sine layers (30 in the SIREN paper).
+    public var sineFrequency: Double?
+    /// transformer: the model configuration (its `dropout`, `inputChannels`, `imageSize` and
+    /// `classes` are replaced per member / from the data).
+    public var transformer: SmallTransformer.Configuration?
+
+    /// Creates an architecture (unused fields `nil`).
+    public init(filters: Int? = nil, hiddenWidths: [Int]? = nil, sineFrequency: Double? = nil,
+                transformer: SmallTransformer.Configuration? = nil) {
+        self.filters = filters; self.hiddenWidths = hiddenWidths
+        self.sineFrequency = sineFrequency; self.transformer = transformer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case filters
+        case hiddenWidths = "hidden_widths"
+        case sineFrequency = "sine_frequency"
+        case transformer
+    }
+
+    /// The default architecture of `family`: 16 filters (cnn); the Small Transformer Zoo's
+    /// D = 32, 2 heads, 2 blocks (transformer); hidden [32, 32] (mlp, siren); ω₀ = 30 (siren).
+    public static func defaults(for family: ZooFamily) -> ZooArchitecture {
+        switch family {
+        case .cnn: return ZooArchitecture(filters: 16)
+        case .transformer: return ZooArchitecture(transformer: SmallTransformer.Configuration())
+        case .mlp: return ZooArchitecture(hiddenWidths: [32, 32])
+        case .siren: return ZooArchitecture(hiddenWidths: [32, 32], sineFrequency: 30)
+        }
+    }
+}
+
+/// How each member is trained and when it is checkpointed.
+///
+/// For ``ZooFamily/siren`` one "epoch" is one full-batch optimisation step over the image's pixels.
+public struct ZooTrainingSpec: Codable, Sendable, Equatable {
+    /// Epochs the learning-rate schedule spans. Training stops after the last checkpoint epoch
+    /// (which gives the same weights as training on, since later epochs cannot change earlier ones).
+    public var epochs: Int
+    /// Epochs after which weights and metrics are recorded; `0` records the initialisation.
+    public var checkpointEpochs: [Int]
+    /// Mini-batch size (classifiers).
+    public var batchSize: Int
+    /// Batch size of evaluation passes.
+    public var evaluationBatchSize: Int
+    /// Linear warm-up epochs before the schedule (transformer recipe: a tenth of the epochs).
+    public var warmupEpochs: Int
+    /// Cosine decay of the learning rate to 1% of its base (transformer recipe).
+    public var cosineDecay: Bool
+
+    /// Creates a training spec.
+    public init(epochs: Int, checkpointEpochs: [Int], batchSize: Int = 128, evaluationBatchSize: Int = 1000,
+                warmupEpochs: Int = 0, cosineDecay: Bool = false) {
+        self.epochs = epochs; self.checkpointEpochs = checkpointEpochs; self.batchSize = batchSize
+        self.evaluationBatchSize = evaluationBatchSize; self.warmupEpochs = warmupEpochs; self.cosineDecay = cosineDecay
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epochs
+        case checkpointEpochs = "checkpoint_epochs"
+        case batchSize = "batch_size"
+        case evaluationBatchSize = "evaluation_batch_size"
+        case warmupEpochs = "warmup_epochs"
+        case cosineDecay = "cosine_decay"
+    }
+
+    /// The checkpoint epochs sorted, without duplicates.
+    public var sortedCheckpointEpochs: [Int] { Array(Set(checkpointEpochs)).sorted() }
+}
+
+/// Everything that determines a zoo: with the same spec (and the same data and build), every
+/// member is the same, bit for bit, wherever and whenever it is generated.
+///
+/// Member `i`'s hyper-parameters, initialisation, training subset and batch order all derive from
+/// `SeededGenerator(seed: seed).split(stream: i)` alone (see ``ZooMemberTrainer``), so members can
+/// be generated in any order, in shards, in parallel, or again after a crash.
+///
+/// ```swift
+/// var spec = ZooSpec.defaults(for: .cnn)
+/// spec.members = 200
+/// spec.seed = 7
+/// spec.training.epochs = 4
+/// spec.training.checkpointEpochs = [1, 4]
+/// try spec.validate()
+/// ```
+public struct ZooSpec: Codable, Sendable, Equatable {
+    /// The network family.
+    public var family: ZooFamily
+    /// The number of members (ids `0..<members`).
+    public var members: Int
+    /// The zoo seed.
+    public var seed: UInt64
+    /// The data members train on.
+    public var data: ZooDataSpec
+    /// The fixed architecture.
+    public var architecture: ZooArchitecture
+    /// How members are trained and checkpointed.
+    public var training: ZooTrainingSpec
+    /// The hyper-parameter distributions.
+    public var space: HyperparameterSpace
+
+    /// Creates a spec (see ``defaults(for:)`` for the recipes).
+    public init(family: ZooFamily, members: Int, seed: UInt64, data: ZooDataSpec, architecture: ZooArchitecture,
+                training: ZooTrainingSpec, space: HyperparameterSpace) {
+        self.family = family; self.members = members; self.seed = seed; self.data = data
+        self.architecture = architecture; self.training = training; self.space = space
+    }
+
+    /// The default spec of `family` (documented recipe; see ``HyperparameterSpace`` and
+    /// ``ZooArchitecture`` for the per-family values).
+    ///
+    /// - cnn: Fashion-MNIST in [−1, 1], training pool = the first 15,000 training images, 2 epochs
+    ///   with checkpoints at 1 and 2, batch 64 — about 200 members in 15 minutes on 2 cores.
+    /// - transformer: Fashion-MNIST, 2 epochs, batch 128, warm-up 0 and cosine decay.
+    /// - mlp: Fashion-MNIST, 2 epochs, batch 64.
+    /// - siren: Fashion-MNIST training images in [0, 1], 200 full-batch steps, checkpoint at 200.
+    public static func defaults(for family: ZooFamily) -> ZooSpec {
+        var data = ZooDataSpec()
+        var training = ZooTrainingSpec(epochs: 2, checkpointEpochs: [1, 2], batchSize: 64)
+        switch family {
+        case .cnn:
+            data.trainLimit = 15_000
+        case .transformer:
+            training.batchSize = 128
+            training.cosineDecay = true
+        case .mlp:
+            break
+        case .siren:
+            data.pixelRange = .unit
+            training = ZooTrainingSpec(epochs: 200, checkpointEpochs: [200], batchSize: 1)
+        }
+        return ZooSpec(family: family, members: 100, seed: 0, data: data,
+                       architecture: .defaults(for: family), training: training, space: .defaults(for: family))
+    }
+
+    /// Throws ``ZooError/invalidSpec(_:)`` naming the first problem.
+    public func validate() throws {
+        guard members >= 1 else { throw ZooError.invalidSpec("members must be ≥ 1, got \(members)") }
+        guard training.epochs >= 0 else { throw ZooError.invalidSpec("training.epochs must be ≥ 0") }
+        guard !training.checkpointEpochs.isEmpty else {
+            throw ZooError.invalidSpec("training.checkpoint_epochs is empty")
+        }
+        if let bad = training.checkpointEpochs.first(where: { $0 < 0 || $0 > training.epochs }) {
+            throw ZooError.invalidSpec("checkpoint epoch \(bad) is outside 0...\(training.epochs) (the epochs)")
+        }
+        guard training.batchSize >= 1, training.evaluationBatchSize >= 1 else {
+            throw ZooError.invalidSpec("batch sizes must be ≥ 1")
+        }
+        guard training.warmupEpochs >= 0 else { throw ZooError.invalidSpec("training.warmup_epochs must be ≥ 0") }
+        try data.validate()
+        try space.validate(for: family)
+        switch family {
+        case .cnn:
+            guard let f = architecture.filters, f >= 1 else { throw ZooError.invalidSpec("architecture.filters must be ≥ 1") }
+        case .mlp, .siren:
+            guard let w = architecture.hiddenWidths, !w.isEmpty, w.allSatisfy({ $0 >= 1 }) else {
+                throw ZooError.invalidSpec("architecture.hidden_widths must be a non-empty list of positive widths")
+            }
+            if family == .siren {
+                guard let f = architecture.sineFrequency, f > 0, f.isFinite else {
+                    throw ZooError.invalidSpec("architecture.sine_frequency must be > 0")
+                }
+            }
+        case .transformer:
+            guard let c = architecture.transformer else { throw ZooError.invalidSpec("architecture.transformer is missing") }
+            guard c.patchSize >= 1, c.modelDimension >= 1, c.heads >= 1, c.keyDimension >= 1, c.valueDimension >= 1,
+                  c.feedForwardDimension >= 1, c.blockCount >= 1 else {
+                throw ZooError.invalidSpec("architecture.transformer sizes must be ≥ 1")
+            }
+        }
+    }
+
+    /// Reads a spec from a JSON file (the format `nfn zoo generate --print-spec` writes).
+    ///
+    /// - Throws: ``ZooError/corruptSpec(file:detail:)`` naming the file and the JSON path of the
+    ///   problem (bad JSON, an unknown family, a missing field) or the first validation failure.
+    public static func load(from url: URL) throws -> ZooSpec {
+        let data = try ZooFileSystem.read(url)
+        let spec: ZooSpec
+        do {
+            spec = try JSONDecoder().decode(ZooSpec.self, from: data)
+        } catch {
+            throw ZooError.corruptSpec(file: url.path, detail: describe(error))
+        }
+        do { try spec.validate() } catch {
+            throw ZooError.corruptSpec(file: url.path, detail: "\(error)")
+        }
+        return spec
+    }
+
+    /// The names of the top-level fields in which `self` and `other` differ, ignoring the data
+    /// ``ZooDataSpec/path`` (where the data lives is not what it is).
+    public func differences(from other: ZooSpec) -> [String] {
+        var a = self, b = other
+        a.data.path = nil
+        b.data.path = nil
+        var d: [String] = []
+        if a.family != b.family { d.append("family") }
+        if a.members != b.members { d.append("members") }
+        if a.seed != b.seed { d.append("seed") }
+        if a.data != b.data { d.append("data") }
+        if a.architecture != b.architecture { d.append("architecture") }
+        if a.training != b.training { d.append("training") }
+        if a.space != b.space { d.append("space") }
+        return d
+    }
+}

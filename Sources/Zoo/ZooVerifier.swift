@@ -1,0 +1,152 @@
+import Foundation
+import Tensors
+import Autograd
+import NeuralNetworks
+import Training
+import LinearAlgebra
+
+/// Rebuilds members from their stored weights, re-evaluates them, and compares with the
+/// recorded metrics — proof that the shards hold what `members.jsonl` describes.
+///
+/// Classifiers: test accuracy on the zoo's test set (same ``ZooDataSpec/testLimit``). SIREN: the
+/// fit's mean squared error (recorded as `train_loss`). Diverged checkpoints have no metrics
+/// and are skipped.
+public enum ZooVerifier {
+    /// How to verify.
+    public struct Options: Sendable {
+        /// Check a seeded random sample of this many members (`nil`: all).
+        public var sample: Int?
+        /// The seed of the sample.
+        public var seed: UInt64
+        /// Where the data is, when it moved since generation (`nil`: the recorded path).
+        public var dataPath: String?
+        /// The largest acceptable |recorded − recomputed| (default 0.001).
+        public var tolerance: Float
+        /// Members evaluated concurrently.
+        public var workers: Int
+
+        /// Creates options (all members, tolerance 0.001).
+        public init(sample: Int? = nil, seed: UInt64 = 0, dataPath: String? = nil, tolerance: Float = 0.001,
+                    workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+            self.sample = sample; self.seed = seed; self.dataPath = dataPath
+            self.tolerance = tolerance; self.workers = workers
+        }
+    }
+
+    /// One checkpoint whose recomputed metric differs from the record.
+    public struct Mismatch: Codable, Sendable {
+        /// The member.
+        public var member: Int
+        /// The checkpoint epoch.
+        public var epoch: Int
+        /// The metric in `members.jsonl`.
+        public var recorded: Float
+        /// The metric recomputed from the stored weights.
+        public var recomputed: Float
+    }
+
+    /// The outcome (`nfn zoo verify --json`).
+    public struct Report: Codable, Sendable {
+        /// Complete members in the zoo.
+        public var members: Int
+        /// Members checked.
+        public var checked: Int
+        /// Checkpoints re-evaluated.
+        public var checkpointsChecked: Int
+        /// Checkpoints skipped (diverged, or recorded without the metric).
+        public var skipped: Int
+        /// `test_accuracy` (classifiers) or `mse` (SIREN).
+        public var metric: String
+        /// The largest |recorded − recomputed| of the metric.
+        public var maxAbsAccuracyDiff: Float
+        /// The tolerance used.
+        public var tolerance: Float
+        /// Checkpoints whose difference exceeds the tolerance.
+        public var mismatches: Int
+        /// The first 20 mismatches.
+        public var mismatchDetails: [Mismatch]
+
+        enum CodingKeys: String, CodingKey {
+            case members, checked
+            case checkpointsChecked = "checkpoints_checked"
+            case skipped, metric
+            case maxAbsAccuracyDiff = "max_abs_accuracy_diff"
+            case tolerance, mismatches
+            case mismatchDetails = "mismatch_details"
+        }
+    }
+
+    /// Verifies the zoo in `directory`.
+    ///
+    /// - Throws: the errors of ``ZooReader`` (missing shards, missing tensors, corrupt files);
+    ///   ``ZooError/specMismatch(file:detail:)`` when the data found differs from the data the zoo
+    ///   was trained on; data loading errors.
+    public static func verify(directory: URL, options: Options = Options()) throws -> Report {
+        let reader = try ZooReader(directory: directory)
+        var dataSpec = reader.spec.data
+        if let path = options.dataPath { dataSpec.path = path }
+        let data = try dataSpec.load()
+        guard data.fingerprint == reader.manifest.dataFingerprint else {
+            throw ZooError.specMismatch(file: directory.appendingPathComponent(ZooLayout.manifest).path,
+                                        detail: "the data at \(dataSpec.displayName) differs from the data the zoo was generated on")
+        }
+        var ids = reader.memberIDs
+        if let n = options.sample, n < ids.count {
+            guard n >= 0 else { throw ZooError.invalidSpec("sample must be ≥ 0") }
+            var rng = SeededGenerator(seed: options.seed)
+            ids = rng.permutation(ids.count).prefix(n).map { ids[$0] }.sorted()
+        }
+        let family = reader.family
+        let batchSize = reader.spec.training.evaluationBatchSize
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var checked = 0, skipped = 0, maxDiff: Float = 0
+            var mismatches: [Mismatch] = []
+        }
+        let results = Results()
+        let tolerance = options.tolerance
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
+        try ZooWorkerPool.run(ids, workers: Swift.max(1, options.workers)) { member in
+            let checkpoints = reader.checkpoints(member: member)
+            let values = try reader.parameters(of: checkpoints)
+            var local: [(ZooCheckpoint, Float?)] = []
+            for (c, v) in zip(checkpoints, values) {
+                guard !c.diverged, c.metric(for: family) != nil else { local.append((c, nil)); continue }
+                let model = try reader.templateModel(c.hyperparameters)
+                do { try model.loadParameterValues(v) } catch { local.append((c, nil)); continue }
+                model.eval()
+                let recomputed: Float
+                if family.isClassifier {
+                    recomputed = ClassifierTraining.evaluate(model, on: data.test, batchSize: batchSize).accuracy
+                } else {
+                    let split = reader.spec.data.imageSplit == .train ? data.train : data.test
+                    let index = c.imageIndex ?? c.member
+                    guard index < split.count else {
+                        throw ZooError.memberFailed(member: member, detail: "image \(index) is not in the \(split.count)-image split")
+                    }
+                    let grid = ZooModels.coordinateGrid(height: split.height, width: split.width)
+                    let prediction = model(Variable(grid)).value
+                    recomputed = Loss.meanSquaredError(Variable(prediction), ZooModels.pixelTargets(split.image(at: index))).value.sum()
+                }
+                local.append((c, recomputed))
+            }
+            results.lock.lock()
+            defer { results.lock.unlock() }
+            for (c, recomputed) in local {
+                guard let r = recomputed, let recorded = c.metric(for: family) else { results.skipped += 1; continue }
+                results.checked += 1
+                let diff = r.isFinite ? Swift.abs(r - recorded) : .infinity
+                results.maxDiff = Swift.max(results.maxDiff, diff)
+                if !(diff <= tolerance) {
+                    results.mismatches.append(Mismatch(member: c.member, epoch: c.epoch, recorded: recorded, recomputed: r))
+                }
+            }
+        }
+        let sorted = results.mismatches.sorted { ($0.member, $0.epoch) < ($1.member, $1.epoch) }
+        return Report(members: reader.memberIDs.count, checked: ids.count, checkpointsChecked: results.checked,
+                      skipped: results.skipped, metric: family.isClassifier ? "test_accuracy" : "mse",
+                      maxAbsAccuracyDiff: results.maxDiff, tolerance: tolerance, mismatches: sorted.count,
+                      mismatchDetails: Array(sorted.prefix(20)))
+    }
+}
