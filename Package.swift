@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
         .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
         .target(name: "Zoo", dependencies: ["Tensors", "TensorIO", "NeuralNetworks", "WeightSpace", "Datasets", "Training"]),
-        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks"]),
+        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks", "Zoo"]),
         .target(
             name: "SwiftNFN",
             dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments", "Zoo"]
