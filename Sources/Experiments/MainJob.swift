@@ -29,26 +29,26 @@ public enum MainJob {
     public static func zooSpecs(_ o: Options) -> (cnn: ZooSpec, transformer: ZooSpec) {
         var cnn = ZooSpec.defaults(for: .cnn)
         cnn.seed = o.seed
-        cnn.members = o.quick ? 48 : 360
+        cnn.members = o.quick ? 96 : 360
         cnn.data.path = o.dataDirectory.path
-        cnn.data.trainLimit = o.quick ? 3_000 : 15_000
+        cnn.data.trainLimit = o.quick ? 5_000 : 15_000
         cnn.data.testLimit = o.quick ? 1_000 : 2_000
         cnn.training.epochs = o.quick ? 1 : 2
         cnn.training.checkpointEpochs = [cnn.training.epochs]
         var transformer = ZooSpec.defaults(for: .transformer)
         transformer.seed = o.seed &+ 1
-        transformer.members = o.quick ? 24 : 120
+        transformer.members = o.quick ? 48 : 120
         transformer.data.path = o.dataDirectory.path
-        transformer.data.trainLimit = o.quick ? 1_000 : 4_000
-        transformer.data.testLimit = o.quick ? 500 : 2_000
-        transformer.training.epochs = o.quick ? 1 : 2
+        transformer.data.trainLimit = o.quick ? 3_000 : 6_000
+        transformer.data.testLimit = o.quick ? 1_000 : 2_000
+        transformer.training.epochs = 2
         transformer.training.checkpointEpochs = [transformer.training.epochs]
         return (cnn, transformer)
     }
 
     /// The metanetwork training recipe.
     public static func trainingConfiguration(_ o: Options) -> MetanetworkTrainingConfiguration {
-        MetanetworkTrainingConfiguration(epochs: o.quick ? 6 : 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3,
+        MetanetworkTrainingConfiguration(epochs: o.quick ? 12 : 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3,
                                          patience: o.quick ? 0 : 10, seed: o.seed)
     }
 
@@ -66,7 +66,10 @@ public enum MainJob {
         for (name, spec, models) in zoos {
             let dir = o.cacheDirectory.appendingPathComponent("\(name)\(o.quick ? "-quick" : "")-seed\(spec.seed)")
             log("[\(name)] generating or reusing \(spec.members) members in \(dir.path)")
-            let z = try ZooGenerator.generate(spec: spec, into: dir, options: ZooGenerationOptions(workers: o.workers))
+            let step = Swift.max(1, spec.members / 10)
+            let z = try ZooGenerator.generate(spec: spec, into: dir, options: ZooGenerationOptions(workers: o.workers) { p in
+                if p.present % step == 0 || p.remaining == 0 { log("[\(name)] \(p.line)") }
+            })
             log("[\(name)] \(z.members) members ready (\(z.generated) trained now)")
             let data = try GeneralizationExperiment.load(zoo: dir)
             let accuracies = data.targets.sorted()
