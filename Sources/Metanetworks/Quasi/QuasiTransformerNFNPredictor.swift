@@ -1,0 +1,119 @@
+import Tensors
+import Autograd
+import NeuralNetworks
+import WeightSpace
+import LinearAlgebra
+
+/// The quasi-equivariant Transformer-NFN generalisation predictor (seed 003, "Transformer-NFN
+/// Quasi"): ``TransformerNFNPredictor`` with every equivariant layer replaced by a
+/// ``QuasiTransformerNFN`` (one group-element MLP per layer and block, reading the statistics of
+/// the whole input network, 56·L·C numbers), followed by the same ReLU on W_A, b_A, W_B, b_B and the
+/// same ``TransformerNFNReadout``.
+///
+/// **Group.** Invariant to ``AttentionGroupElement`` on every block (seed 003, Prop. 3.3:
+/// invariant ∘ quasi-equivariant is invariant).
+///
+/// **Note.** Each φ(U) is a group element applied to the features; the following equivariant
+/// layers, the masked ReLU and the invariant readout all commute with or absorb it, so the output
+/// equals that of the plain predictor with the same E and readout parameters, and φ's parameters
+/// (MLP, γ) receive zero gradient — measured in the tests. It is provided for completeness and for
+/// the comparison seed 003 makes; it cannot be more expressive than ``TransformerNFNPredictor``.
+///
+/// - Complexity: that of ``TransformerNFNPredictor`` plus the statistics (a sort per tensor) and
+///   O(B·h·(D_k³ + D_v³)) inverses per layer and block.
+///
+/// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// var arch = SmallTransformer.Configuration()
+/// arch.modelDimension = 8; arch.keyDimension = 4; arch.valueDimension = 4; arch.feedForwardDimension = 16
+/// var cfg = TransformerNFNConfiguration()
+/// cfg.hiddenChannels = [4]
+/// let predictor = QuasiTransformerNFNPredictor(architecture: arch, configuration: cfg, rng: &rng)
+/// let zoo = TransformerWeightSpaceFeatures(model: SmallTransformer(arch, rng: &rng))
+/// let accuracy = try predictor.predict(zoo)            // [1, 1]
+/// ```
+public final class QuasiTransformerNFNPredictor: Module, TransformerWeightSpaceModel {
+    public let configuration: TransformerNFNConfiguration
+    public let modelDimension: Int
+    public let blockCount: Int
+    public let heads: Int
+    public let keyDimension: Int
+    public let valueDimension: Int
+    public let embeddingParameterCount: Int
+    public let classifierParameterCount: Int
+    /// The statistics length S = 56·L·C.
+    public let statisticsCount: Int
+    /// Layer-major: entry `l·L + i` is layer l on block i.
+    public let quasiLayers: [QuasiTransformerNFN]
+    public let readout: TransformerNFNReadout
+
+    /// - Parameters: as ``TransformerNFNPredictor``, plus φ's hidden width, γ's initial value and
+    ///   the condition-number limit of the learned matrices (see ``QuasiTransformerNFN``).
+    public init(architecture a: SmallTransformer.Configuration, configuration cfg: TransformerNFNConfiguration = .init(),
+                groupHidden: Int = 32, gamma: Float = 0.01, conditionLimit: Float = 1e4, rng: inout SeededGenerator) {
+        configuration = cfg
+        modelDimension = a.modelDimension
+        blockCount = a.blockCount
+        heads = a.heads
+        keyDimension = a.keyDimension
+        valueDimension = a.valueDimension
+        embeddingParameterCount = a.modelDimension * a.inputChannels * a.patchSize * a.patchSize + a.modelDimension
+        classifierParameterCount = a.modelDimension * a.modelDimension + a.modelDimension + a.classes * a.modelDimension + a.classes
+        statisticsCount = 56 * a.blockCount * cfg.inputChannels
+        var layers: [QuasiTransformerNFN] = []
+        var c = cfg.inputChannels
+        for e in cfg.hiddenChannels {
+            for _ in 0..<a.blockCount {
+                layers.append(QuasiTransformerNFN(
+                    inChannels: c, outChannels: e, modelDimension: a.modelDimension, heads: a.heads,
+                    keyDimension: a.keyDimension, valueDimension: a.valueDimension,
+                    feedForwardDimension: a.feedForwardDimension, statisticsCount: statisticsCount,
+                    groupHidden: groupHidden, gamma: gamma, conditionLimit: conditionLimit, rng: &rng))
+            }
+            c = e
+        }
+        quasiLayers = layers
+        readout = TransformerNFNReadout(
+            invariantChannels: c, modelDimension: a.modelDimension, heads: a.heads,
+            feedForwardDimension: a.feedForwardDimension, blockCount: a.blockCount,
+            embeddingInputs: embeddingParameterCount * cfg.inputChannels,
+            classifierInputs: classifierParameterCount * cfg.inputChannels, configuration: cfg, rng: &rng)
+        super.init()
+    }
+
+    /// `[B]` weight spaces → `[B, outputs]`.
+    ///
+    /// - Throws: ``ModuleError/invalidInput(_:)`` naming the layer and block when a learned
+    ///   group element is singular or too ill-conditioned (the underlying `LinearAlgebraError`
+    ///   is in the message). Shapes must be valid (see ``validate(_:)``).
+    public func callAsFunction(_ input: TransformerWeightSpaceVariables) throws -> Variable {
+        let statsTensor = input.features.quasiStatistics()
+        let stats = input.tape?.constant(statsTensor) ?? Variable(statsTensor)
+        var blocks = input.blocks
+        for l in 0..<configuration.hiddenChannels.count {
+            blocks = try blocks.indices.map { i in
+                do {
+                    return try quasiLayers[l * blockCount + i](blocks[i], statistics: stats).mapFeedForward { $0.relu() }
+                } catch let error as LinearAlgebraError {
+                    let g = quasiLayers[l * blockCount + i].gamma.value[0]
+                    throw ModuleError.invalidInput(
+                        "layer \(l), block \(i): the learned group element φ(U) is not safely invertible (γ = \(g)): \(error)")
+                }
+            }
+        }
+        return readout(blocks: blocks, embedding: input.embedding, classifier: input.classifier)
+    }
+
+    /// As ``TransformerNFNPredictor/validate(_:)``, plus the head sizes h, D_k, D_v.
+    public func validate(_ features: TransformerWeightSpaceFeatures) throws {
+        try TransformerNFNPredictor.validate(features, channels: configuration.inputChannels, modelDimension: modelDimension,
+                                             blockCount: blockCount, embeddingCount: embeddingParameterCount,
+                                             classifierCount: classifierParameterCount)
+        for (i, block) in features.blocks.enumerated() {
+            let (h, _, dk, dv, _) = block.dimensions
+            guard h == heads, dk == keyDimension, dv == valueDimension else {
+                throw ModuleError.invalidInput("block \(i) has h = \(h), D_k = \(dk), D_v = \(dv); expected \(heads), \(keyDimension), \(valueDimension)")
+            }
+        }
+    }
+}
