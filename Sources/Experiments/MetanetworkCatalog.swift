@@ -52,9 +52,9 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
                 kind: .positiveScaling, hiddenChannels: [channels, channels, 5], headWidth: size == .small ? 64 : 200),
                 placement: .allLayers, rng: &rng)
         case .statnn:
-            return try STATNNPredictor(architecture: architecture, hidden: head, rng: &rng)
+            return STATNNPredictor(architecture: architecture, hidden: head, rng: &rng)
         case .mlp:
-            return try FlatMLPPredictor(architecture: architecture, hidden: [head, head], rng: &rng)
+            return FlatMLPPredictor(architecture: architecture, hidden: [head, head], rng: &rng)
         }
     }
 }

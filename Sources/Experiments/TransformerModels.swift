@@ -86,9 +86,9 @@ public enum TransformerMetanetworkKind: String, Codable, Sendable, CaseIterable 
         switch self {
         case .transformerNFN:
             let m = TransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
-            return (m, { f, tape in try m(TransformerWeightSpaceVariables(f, tape: tape)) })
+            return (m, { f, tape in m(TransformerWeightSpaceVariables(f, tape: tape)) })
         case .quasiTransformerNFN:
-            let m = try QuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
+            let m = QuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
             return (m, { f, tape in try m(TransformerWeightSpaceVariables(f, tape: tape)) })
         case .statnn:
             let m = TransformerStatisticsPredictor(tensorCount: tensorCount, hidden: hidden, rng: &rng)

@@ -29,6 +29,13 @@ public struct AttentionGroupElement: Sendable {
         public var outputPermutation: [Int]
         /// π_A over the D_A FFN hidden units.
         public var hiddenPermutation: [Int]
+
+        /// A block element from its parts (validated when applied).
+        public init(headPermutation: [Int], queryKey: [Tensor], valueOutput: [Tensor], outputPermutation: [Int],
+                    hiddenPermutation: [Int]) {
+            self.headPermutation = headPermutation; self.queryKey = queryKey; self.valueOutput = valueOutput
+            self.outputPermutation = outputPermutation; self.hiddenPermutation = hiddenPermutation
+        }
     }
 
     /// One part per encoder block, in block order.
