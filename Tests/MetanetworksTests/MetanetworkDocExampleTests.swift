@@ -124,4 +124,35 @@ import Metanetworks
         let scale = Swift.max(reference.abs().max(), 1e-6)
         #expect((same - reference).abs().max() <= 1e-4 * scale)
     }
+
+    @Test func transformerNFNExample() throws {
+        // doc: TransformerNFN.md
+        var rng = SeededGenerator(seed: 0)
+        let arch = SmallTransformer.Configuration()                  // D 32, h 2, D_k = D_v 16, D_A 64, 2 blocks
+        // Four randomly initialised members stand in for zoo checkpoints; targets are accuracies.
+        let zoo = try TransformerWeightSpaceFeatures.batched((0..<4).map { _ in
+            TransformerWeightSpaceFeatures(model: SmallTransformer(arch, rng: &rng)) })
+        let accuracy = Tensor.uniform([4, 1], rng: &rng)
+
+        var cfg = TransformerNFNConfiguration()
+        cfg.hiddenChannels = [10]                                    // the seed-000 model: 1,812,121 parameters
+        let model = TransformerNFNPredictor(architecture: arch, configuration: cfg, rng: &rng)
+        let prediction = try model.predict(zoo)                      // [4, 1], in (0, 1)
+
+        model.train()
+        let optimizer = Adam(learningRate: 1e-3)
+        let (loss, gradients) = model.lossAndGradients { tape in
+            Loss.meanSquaredError(model(TransformerWeightSpaceVariables(zoo, tape: tape)), accuracy)
+        }
+        optimizer.step(model, gradients: gradients)
+
+        // Quasi-equivariant variant: same interface; φ cancels in its invariant readout.
+        let quasi = QuasiTransformerNFNPredictor(architecture: arch, configuration: cfg, rng: &rng)
+        let quasiPrediction = try quasi.predict(zoo)                 // [4, 1]
+        // end doc
+        #expect(prediction.shape == [4, 1] && quasiPrediction.shape == [4, 1])
+        #expect(loss.isFinite)
+        #expect(model.parameterCount == 1_812_121)
+        #expect(quasi.parameterCount == 1_886_939)
+    }
 }
