@@ -29,17 +29,17 @@ public enum MainJob {
     public static func zooSpecs(_ o: Options) -> (cnn: ZooSpec, transformer: ZooSpec) {
         var cnn = ZooSpec.defaults(for: .cnn)
         cnn.seed = o.seed
-        cnn.members = o.quick ? 96 : 360
+        cnn.members = o.quick ? 64 : 360
         cnn.data.path = o.dataDirectory.path
-        cnn.data.trainLimit = o.quick ? 5_000 : 15_000
+        cnn.data.trainLimit = o.quick ? 4_000 : 15_000
         cnn.data.testLimit = o.quick ? 1_000 : 2_000
         cnn.training.epochs = o.quick ? 1 : 2
         cnn.training.checkpointEpochs = [cnn.training.epochs]
         var transformer = ZooSpec.defaults(for: .transformer)
         transformer.seed = o.seed &+ 1
-        transformer.members = o.quick ? 48 : 120
+        transformer.members = o.quick ? 32 : 120
         transformer.data.path = o.dataDirectory.path
-        transformer.data.trainLimit = o.quick ? 3_000 : 6_000
+        transformer.data.trainLimit = o.quick ? 2_000 : 6_000
         transformer.data.testLimit = o.quick ? 1_000 : 2_000
         transformer.training.epochs = 2
         transformer.training.checkpointEpochs = [transformer.training.epochs]
@@ -48,7 +48,7 @@ public enum MainJob {
 
     /// The metanetwork training recipe.
     public static func trainingConfiguration(_ o: Options) -> MetanetworkTrainingConfiguration {
-        MetanetworkTrainingConfiguration(epochs: o.quick ? 12 : 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3,
+        MetanetworkTrainingConfiguration(epochs: o.quick ? 10 : 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3,
                                          patience: o.quick ? 0 : 10, seed: o.seed)
     }
 

