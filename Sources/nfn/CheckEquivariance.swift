@@ -32,7 +32,7 @@ struct CheckEquivariance: ParsableCommand {
 
     func run() throws {
         do {
-            let report = try TransformerEquivarianceRunner.isTransformerModel(model)
+            let report = TransformerEquivarianceRunner.isTransformerModel(model)
                 ? try TransformerEquivarianceRunner.run(model, trials: trials, seed: seed)
                 : try EquivarianceCheckRunner.run(try parseKind(), trials: trials, seed: seed)
             if output.json { try printJSON(report); return }

@@ -94,7 +94,45 @@ for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", c
                              note: torchAvailable ? "median of \(rounds) alternating rounds" : nil))
 }
 
-// 3. Metanetwork forward + backward on 32 zoo members, alternating with PyTorch.
+// 3. Zoo throughput: members trained one after another (2 epochs over 4,000 images, batch 64,
+// Adam, then 2,000 test images), the same loop as python/zoo_reference.py.
+do {
+    var zrng = SeededGenerator(seed: 4)
+    let images = 4000, testImages = 2000
+    let train = try LabeledImageDataset(name: "bench-random", images: Tensor.normal([images, 1, 28, 28], rng: &zrng),
+                                        labels: (0..<images).map { _ in Int(zrng.next() % 10) }, classCount: 10,
+                                        pixelRange: .symmetric)
+    let test = try LabeledImageDataset(name: "bench-random-test", images: Tensor.normal([testImages, 1, 28, 28], rng: &zrng),
+                                       labels: (0..<testImages).map { _ in Int(zrng.next() % 10) }, classCount: 10,
+                                       pixelRange: .symmetric)
+    let members = quick ? 1 : 3
+    var ours: [Double] = [], refs: [Double] = [], ratios: [Double] = []
+    var available = true
+    for round in 0..<rounds {
+        let ms = median(Clock.samples(repeats: members, warmup: 0) {
+            var r = SeededGenerator(seed: UInt64(round))
+            let model = SmallCNN(rng: &r)
+            _ = try? ClassifierTraining.train(model, on: train, evaluatingOn: test, configuration: .init(
+                epochs: 2, batchSize: 64, optimizer: .adam, learningRate: 1e-3, seed: UInt64(round)))
+        })
+        ours.append(ms)
+        let zooScript = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().appendingPathComponent("zoo_reference.py").path
+        guard available, let r = pytorchMedians(script: zooScript, threads: threads, repeats: members, cases: nil),
+              let ref = r["zoo_members_per_minute"] else { available = false; continue }
+        refs.append(ref); ratios.append(ms / ref)
+    }
+    let oursRate = 60_000 / median(ours)
+    rows.append(BenchmarkRow(name: "zoo throughput: Small-CNN-Zoo member (2 epochs × 4,000 images + 2,000 test), one core",
+                             ours_median_ms: median(ours),
+                             reference: available ? "PyTorch CPU (same loop)" : "PyTorch (not installed: skipped)",
+                             reference_median_ms: available ? median(refs) : nil,
+                             ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
+                             ratio: available ? median(ratios) : nil,
+                             note: String(format: "%.1f members/min/core", oursRate)
+                                 + (available ? String(format: " vs %.1f", 60_000 / median(refs)) : "")))
+}
+
+// 4. Metanetwork forward + backward on 32 zoo members, alternating with PyTorch.
 if metanetworks {
     var mrng = SeededGenerator(seed: 3)
     let pythonDirectory = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().path
