@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "MetanetworksTests", dependencies: ["Metanetworks", "WeightSpace", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "_TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
-        .testTarget(name: "ZooTests", dependencies: ["Zoo", "_TestSupport"]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets", "Training", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),
     ]
 )

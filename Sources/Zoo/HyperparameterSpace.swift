@@ -84,13 +84,17 @@ public enum BiasInitializerKind: String, Codable, Sendable, CaseIterable {
 /// | siren | optimizer, learning_rate |
 ///
 /// Real values are `Double` as sampled; training converts them to `Float`.
+///
+/// Generated members always have an ``optimizer`` and a ``learningRate``. An *imported* member
+/// (see ``ZooManifest/source``) has the fields its source recorded and could be mapped, and
+/// ``sourceConfig`` holds the source's values verbatim.
 public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
     /// The hidden activation (cnn, mlp).
     public var activation: Activation?
-    /// The optimizer.
-    public var optimizer: OptimizerKind
-    /// The base learning rate.
-    public var learningRate: Double
+    /// The optimizer (`nil` only for imported members whose source did not record a known one).
+    public var optimizer: OptimizerKind?
+    /// The base learning rate (`nil` only for imported members whose source did not record it).
+    public var learningRate: Double?
     /// L2 regularisation (coupled weight decay, see ``OptimizerKind/make(learningRate:weightDecay:)``).
     public var l2: Double?
     /// The weight initializer (cnn, mlp).
@@ -103,14 +107,19 @@ public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
     public var dropout: Double?
     /// The fraction of the training pool this member trains on, in (0, 1].
     public var trainFraction: Double?
+    /// Imported members: the source's hyper-parameter values verbatim, by the source's names
+    /// (the Small CNN Zoo's `config.*` columns without the prefix, plus `modeldir`; a metrics
+    /// file's columns). `nil` for generated members.
+    public var sourceConfig: [String: String]?
 
     /// Creates a set of hyper-parameters (unused fields stay `nil`).
-    public init(activation: Activation? = nil, optimizer: OptimizerKind, learningRate: Double, l2: Double? = nil,
+    public init(activation: Activation? = nil, optimizer: OptimizerKind?, learningRate: Double?, l2: Double? = nil,
                 initializer: WeightInitializerKind? = nil, initStd: Double? = nil,
-                biasInitializer: BiasInitializerKind? = nil, dropout: Double? = nil, trainFraction: Double? = nil) {
+                biasInitializer: BiasInitializerKind? = nil, dropout: Double? = nil, trainFraction: Double? = nil,
+                sourceConfig: [String: String]? = nil) {
         self.activation = activation; self.optimizer = optimizer; self.learningRate = learningRate; self.l2 = l2
         self.initializer = initializer; self.initStd = initStd; self.biasInitializer = biasInitializer
-        self.dropout = dropout; self.trainFraction = trainFraction
+        self.dropout = dropout; self.trainFraction = trainFraction; self.sourceConfig = sourceConfig
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -121,16 +130,19 @@ public struct MemberHyperparameters: Codable, Sendable, Equatable, Hashable {
         case biasInitializer = "bias_initializer"
         case dropout
         case trainFraction = "train_fraction"
+        case sourceConfig = "source_config"
     }
 
-    /// The hyper-parameter names in a fixed order (the CSV column order).
-    public static let names: [String] = CodingKeys.allCases.map(\.rawValue)
+    /// The typed hyper-parameter names in a fixed order (the CSV column order); ``sourceConfig``
+    /// is not among them.
+    public static let names: [String] = CodingKeys.allCases.filter { $0 != .sourceConfig }.map(\.rawValue)
 
-    /// The value of each set hyper-parameter by name: `Double` for reals, `String` for kinds.
+    /// The value of each set hyper-parameter by name: `Double` for reals, `String` for kinds
+    /// (``sourceConfig`` is not included).
     public var values: [String: ZooHyperparameterValue] {
-        var d: [String: ZooHyperparameterValue] = [
-            "optimizer": .text(optimizer.rawValue), "learning_rate": .number(learningRate),
-        ]
+        var d: [String: ZooHyperparameterValue] = [:]
+        if let v = optimizer { d["optimizer"] = .text(v.rawValue) }
+        if let v = learningRate { d["learning_rate"] = .number(v) }
         if let v = activation { d["activation"] = .text(v.rawValue) }
         if let v = l2 { d["l2"] = .number(v) }
         if let v = initializer { d["initializer"] = .text(v.rawValue) }

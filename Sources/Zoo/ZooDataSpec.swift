@@ -12,6 +12,9 @@ import Datasets
 /// - `cifar10`: the CIFAR-10 binary batches in ``path``; ``grayscale`` averages the channels
 ///   (as the Small CNN Zoo did).
 /// - `synthetic`: ``SyntheticDigits`` (seeds 1 and 2), for tests only.
+/// - `external`: data SwiftNFN cannot load as recorded — an imported zoo's data set that was not
+///   available at import, or has no loader (``name`` says which). ``load()`` throws;
+///   `nfn zoo verify --data DIR` resolves a known ``name`` (see ``imported(name:path:)``).
 ///
 /// The ``path`` says where the data was found, not what it is: two specs that differ only in
 /// ``path`` are compatible (resume, merge), and the data's identity is checked by a fingerprint
@@ -23,6 +26,7 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
         case idx
         case cifar10
         case synthetic
+        case external
     }
 
     /// Which split a SIREN zoo's images come from.
@@ -48,15 +52,40 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
     public var syntheticTestCount: Int
     /// SIREN zoos: member `i` fits image `i` of this split.
     public var imageSplit: Split
+    /// Imported zoos: the data set's name in the source (`mnist`, `cifar10`, `svhn_cropped`, …);
+    /// `nil` for generated zoos.
+    public var name: String?
 
     /// Creates a data spec (Fashion-MNIST in [−1, 1] by default).
     public init(kind: Kind = .fashionMNIST, path: String? = nil, pixelRange: PixelRange = .symmetric,
                 grayscale: Bool = true, trainLimit: Int? = nil, testLimit: Int? = nil,
-                syntheticTrainCount: Int = 256, syntheticTestCount: Int = 128, imageSplit: Split = .train) {
+                syntheticTrainCount: Int = 256, syntheticTestCount: Int = 128, imageSplit: Split = .train,
+                name: String? = nil) {
         self.kind = kind; self.path = path; self.pixelRange = pixelRange; self.grayscale = grayscale
         self.trainLimit = trainLimit; self.testLimit = testLimit
         self.syntheticTrainCount = syntheticTrainCount; self.syntheticTestCount = syntheticTestCount
-        self.imageSplit = imageSplit
+        self.imageSplit = imageSplit; self.name = name
+    }
+
+    /// The data spec of an imported zoo whose source names its data set `name`, pixels in [−1, 1]:
+    /// `mnist` → `idx` at `path`; `fashion_mnist`/`fashionmnist` → `fashion-mnist` (at `path`, or
+    /// Debian's folder); `cifar10` → `cifar10` at `path`, grey. Case, `-` and `_` are ignored.
+    /// Anything else, or `mnist`/`cifar10` without a `path`, is `external`. ``name`` records
+    /// `name` either way.
+    public static func imported(name: String, path: String?) -> ZooDataSpec {
+        let key = name.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " }
+        var spec = ZooDataSpec(kind: .external, path: nil, name: name)
+        switch key {
+        case "mnist" where path != nil:
+            spec.kind = .idx; spec.path = path
+        case "fashionmnist":
+            spec.kind = .fashionMNIST; spec.path = path
+        case "cifar10" where path != nil:
+            spec.kind = .cifar10; spec.path = path
+        default:
+            break
+        }
+        return spec
     }
 
     enum CodingKeys: String, CodingKey {
@@ -68,13 +97,15 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
         case syntheticTrainCount = "synthetic_train_count"
         case syntheticTestCount = "synthetic_test_count"
         case imageSplit = "image_split"
+        case name
     }
 
-    /// A short name for reports (`fashion-mnist`, `idx:/data/mnist`, `synthetic`).
+    /// A short name for reports (`fashion-mnist`, `idx:/data/mnist`, `synthetic`, `external:svhn_cropped`).
     public var displayName: String {
         switch kind {
         case .fashionMNIST, .synthetic: return kind.rawValue
         case .idx, .cifar10: return "\(kind.rawValue):\(path ?? "?")"
+        case .external: return "external:\(name ?? "?")"
         }
     }
 
@@ -120,6 +151,8 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
         case .synthetic:
             train = SyntheticDigits.make(count: syntheticTrainCount, seed: 1, pixelRange: pixelRange)
             test = SyntheticDigits.make(count: syntheticTestCount, seed: 2, pixelRange: pixelRange)
+        case .external:
+            throw ZooError.invalidSpec("the data set '\(name ?? "?")' was not available when the zoo was imported; give its folder (verify --data DIR)")
         }
         if let n = trainLimit { train = train.prefix(n) }
         if let n = testLimit { test = test.prefix(n) }

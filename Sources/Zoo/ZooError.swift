@@ -32,6 +32,9 @@ public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(file: String, detail: String)
     /// A member could not be trained or rebuilt (bad hyper-parameters for the data, …).
     case memberFailed(member: Int, detail: String)
+    /// A source being imported (``SmallCNNZooImporter``, ``PyTorchZooImporter``,
+    /// ``TensorFileZooImporter``) is malformed or does not fit the family; nothing was written.
+    case importFailed(file: String, detail: String)
 
     /// A one-line message that starts with the file concerned (when there is one).
     public var description: String {
@@ -49,6 +52,7 @@ public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
         case .outputExists(let f): return "\(f): already exists and is not empty; refusing to overwrite"
         case .io(let f, let d): return "\(f): \(d)"
         case .memberFailed(let m, let d): return "member \(m): \(d)"
+        case .importFailed(let f, let d): return "\(f): cannot import: \(d)"
         }
     }
 }

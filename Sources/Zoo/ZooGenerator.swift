@@ -186,6 +186,10 @@ public enum ZooGenerator {
         var manifest: ZooManifest
         if fm.fileExists(atPath: manifestURL.path) {
             manifest = try ZooManifest.read(from: directory)
+            if let source = manifest.source {
+                throw ZooError.specMismatch(file: manifestURL.path,
+                                            detail: "the zoo was imported from \(source.format) \(source.path); an imported zoo cannot be generated into or resumed")
+            }
             let diff = manifest.spec.differences(from: spec)
             guard diff.isEmpty else {
                 throw ZooError.specMismatch(file: manifestURL.path,

@@ -89,14 +89,23 @@ public enum ZooMemberTrainer {
         var recordedEpochs: Set<Int> { Set(checkpoints.map(\.epoch)) }
     }
 
+    /// The optimizer and learning rate a member trains with (sampled members always have both).
+    private static func trainingChoices(member: Int, _ hp: MemberHyperparameters) throws -> (OptimizerKind, Double) {
+        guard let o = hp.optimizer, let lr = hp.learningRate else {
+            throw ZooError.memberFailed(member: member, detail: "no optimizer or learning rate to train with")
+        }
+        return (o, lr)
+    }
+
     private static func trainClassifier(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
                                         spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> Output {
         var dataRNG = root.split(stream: 2)
         let fraction = hp.trainFraction ?? 1
         let subset = fraction >= 1 ? data.train : try data.train.fraction(fraction, rng: &dataRNG)
         let t = spec.training
+        let (optimizerKind, learningRate) = try trainingChoices(member: member, hp)
         let config = ClassifierTrainingConfiguration(
-            epochs: t.epochs, batchSize: t.batchSize, optimizer: hp.optimizer, learningRate: Float(hp.learningRate),
+            epochs: t.epochs, batchSize: t.batchSize, optimizer: optimizerKind, learningRate: Float(learningRate),
             weightDecay: Float(hp.l2 ?? 0), warmupEpochs: t.warmupEpochs, cosineDecay: t.cosineDecay,
             seed: root.split(stream: 3).seed, evaluationBatchSize: t.evaluationBatchSize)
         let epochs = t.sortedCheckpointEpochs
@@ -136,7 +145,8 @@ public enum ZooMemberTrainer {
         let label = split.labels[member]
         let coordinates = ZooModels.coordinateGrid(height: split.height, width: split.width)
         let target = ZooModels.pixelTargets(image)
-        let optimizer = hp.optimizer.make(learningRate: Float(hp.learningRate), weightDecay: Float(hp.l2 ?? 0))
+        let (optimizerKind, learningRate) = try trainingChoices(member: member, hp)
+        let optimizer = optimizerKind.make(learningRate: Float(learningRate), weightDecay: Float(hp.l2 ?? 0))
         func mse() -> Float {
             let prediction = model(Variable(coordinates)).value
             return Loss.meanSquaredError(Variable(prediction), target).value.sum()

@@ -3,7 +3,9 @@ import Foundation
 /// The parsed state of a zoo folder's `members.jsonl`.
 ///
 /// A member is *complete* when it has exactly one line per checkpoint epoch of the spec (identical
-/// repeated lines, which a resumed crash can leave, count once) and its shard file exists.
+/// repeated lines, which a resumed crash can leave, count once) and its shard file exists. In an
+/// imported zoo (``ZooManifest/source``) one line is enough: its members have the checkpoints
+/// their source had.
 /// Anything else a crash can leave behind — a trailing line without its newline, the lines of a
 /// member whose append was cut short, a shard without lines — is *ignored*, never an error.
 /// What a crash cannot produce is an error naming the file and line: malformed JSON in the middle,
@@ -78,12 +80,15 @@ struct ZooRecordLog {
         }
         var checkpoints: [ZooCheckpoint] = []
         var incomplete: [Int] = [], missing: [Int] = []
+        // An imported zoo is written whole and renamed into place, so it has no crash leftovers,
+        // and its members have the checkpoints their source had (a subset of the epochs).
+        let imported = manifest.isImported
         for member in byMember.keys.sorted() {
             let lines = byMember[member]!
-            guard lines.count == epochs.count else { incomplete.append(member); continue }
+            guard lines.count == epochs.count || imported else { incomplete.append(member); continue }
             let shard = directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))
             guard FileManager.default.fileExists(atPath: shard.path) else { missing.append(member); continue }
-            checkpoints += epochs.map { lines[$0]! }
+            checkpoints += epochs.compactMap { lines[$0] }
         }
         return ZooRecordLog(checkpoints: checkpoints, incompleteMembers: incomplete, membersMissingShards: missing,
                             hasPartialTail: completeLength < bytes.count, completeLength: completeLength,

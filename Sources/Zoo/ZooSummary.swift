@@ -56,6 +56,8 @@ public struct ZooSummary: Codable, Sendable {
     public var hyperparameters: [String: ZooHyperparameterRange]
     /// The zoo seed.
     public var seed: UInt64
+    /// Where an imported zoo came from (`nil`: generated).
+    public var source: ZooImportSource?
 
     enum CodingKeys: String, CodingKey {
         case directory, family, dataset
@@ -66,7 +68,7 @@ public struct ZooSummary: Codable, Sendable {
         case testAccuracy = "test_accuracy"
         case mse
         case byEpoch = "by_epoch"
-        case hyperparameters, seed
+        case hyperparameters, seed, source
     }
 
     /// Summarises an open zoo (reads no weights).
@@ -86,6 +88,7 @@ public struct ZooSummary: Codable, Sendable {
         incompleteMembers = reader.incompleteMembers.count
         ignoredPartialLine = reader.ignoredPartialLine
         seed = m.spec.seed
+        source = m.source
         let family = reader.family
         byEpoch = reader.epochs.map { e in
             ZooEpochSummary(epoch: e, summary: ZooMetricSummary(reader.checkpoints(epoch: e).compactMap { $0.metric(for: family) }))
@@ -117,6 +120,9 @@ public struct ZooSummary: Codable, Sendable {
         var lines = ["\(directory): \(family.rawValue) zoo on \(dataset), \(members)/\(planned) members"
             + (shard.map { " (shard \($0))" } ?? "") + (complete ? ", complete" : ", incomplete")
             + ", \(checkpoints) checkpoints at epochs \(epochs.map(String.init).joined(separator: ","))"]
+        if let s = source {
+            lines.append("imported from \(s.format) \(s.path): \(s.rows) source checkpoints, skipped \(s.skippedNonFinite) with NaN/∞ weights and \(s.skippedOther) others")
+        }
         if diverged > 0 { lines.append("diverged members: \(diverged)") }
         if incompleteMembers > 0 || ignoredPartialLine {
             lines.append("left by an interrupted run: \(incompleteMembers) unfinished members" + (ignoredPartialLine ? ", a cut-off last line" : ""))

@@ -18,7 +18,9 @@ public enum ZooVerifier {
         public var sample: Int?
         /// The seed of the sample.
         public var seed: UInt64
-        /// Where the data is, when it moved since generation (`nil`: the recorded path).
+        /// Where the data is, when it moved since generation (`nil`: the recorded path); for an
+        /// imported zoo recorded as `external`, the folder of the data set it names (see
+        /// ``ZooDataSpec/imported(name:path:)``).
         public var dataPath: String?
         /// The largest acceptable |recorded − recomputed| (default 0.001).
         public var tolerance: Float
@@ -84,9 +86,21 @@ public enum ZooVerifier {
     public static func verify(directory: URL, options: Options = Options()) throws -> Report {
         let reader = try ZooReader(directory: directory)
         var dataSpec = reader.spec.data
-        if let path = options.dataPath { dataSpec.path = path }
+        if dataSpec.kind == .external {
+            // An imported zoo's data that was not at hand at import: resolve it by name now.
+            guard let path = options.dataPath else {
+                throw ZooError.invalidSpec("the zoo was imported without its data set '\(dataSpec.name ?? "?")': give its folder (--data DIR)")
+            }
+            dataSpec = ZooDataSpec.imported(name: dataSpec.name ?? "", path: path)
+            guard dataSpec.kind != .external else {
+                throw ZooError.invalidSpec("SwiftNFN has no loader for the data set '\(dataSpec.name ?? "?")' of this imported zoo")
+            }
+        } else if let path = options.dataPath {
+            dataSpec.path = path
+        }
         let data = try dataSpec.load()
-        guard data.fingerprint == reader.manifest.dataFingerprint else {
+        // An imported zoo whose data was not loaded at import has no fingerprint to compare.
+        guard reader.manifest.dataFingerprint.isEmpty || data.fingerprint == reader.manifest.dataFingerprint else {
             throw ZooError.specMismatch(file: directory.appendingPathComponent(ZooLayout.manifest).path,
                                         detail: "the data at \(dataSpec.displayName) differs from the data the zoo was generated on")
         }

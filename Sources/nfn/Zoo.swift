@@ -15,8 +15,8 @@ extension ZooDataSpec.Kind: ExpressibleByArgument {}
 struct ZooCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoo",
-        abstract: "Build, inspect, merge, verify and export model zoos (folders of trained networks).",
-        subcommands: [ZooGenerate.self, ZooInfo.self, ZooMerge.self, ZooVerify.self, ZooExport.self])
+        abstract: "Build, import, inspect, merge, verify and export model zoos (folders of trained networks).",
+        subcommands: [ZooGenerate.self, ZooInfo.self, ZooMerge.self, ZooVerify.self, ZooExport.self, ZooImportCommand.self])
 }
 
 /// Writes a Codable value as pretty JSON with sorted keys (and unescaped slashes) to standard output.

@@ -255,9 +255,9 @@ import Glibc
         #expect(s.median == (accuracies[3] + accuracies[4]) / 2)
         #expect(summary.mse == nil)
         let hp = reader.memberIDs.map { ZooMemberTrainer.hyperparameters(spec: reader.spec, member: $0) }
-        #expect(summary.hyperparameters["learning_rate"]?.min == hp.map(\.learningRate).min())
-        #expect(summary.hyperparameters["learning_rate"]?.max == hp.map(\.learningRate).max())
-        let optimizerCounts = Dictionary(grouping: hp, by: \.optimizer.rawValue).mapValues(\.count)
+        #expect(summary.hyperparameters["learning_rate"]?.min == hp.compactMap(\.learningRate).min())
+        #expect(summary.hyperparameters["learning_rate"]?.max == hp.compactMap(\.learningRate).max())
+        let optimizerCounts = Dictionary(grouping: hp, by: { $0.optimizer?.rawValue ?? "" }).mapValues(\.count)
         #expect(summary.hyperparameters["optimizer"]?.values == optimizerCounts)
         #expect(summary.text.contains("8/8 members"))
     }
