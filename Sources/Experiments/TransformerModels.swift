@@ -112,7 +112,7 @@ public enum TransformerEquivarianceRunner {
         let config = SmallTransformer.Configuration()
         let (model, forward) = try kind.make(configuration: config, size: .small, rng: &rng)
         model.eval()
-        let members = try (0..<3).map { _ in TransformerWeightSpaceFeatures(model: SmallTransformer(config, initStandardDeviation: 0.3, rng: &rng)) }
+        let members = (0..<3).map { _ in TransformerWeightSpaceFeatures(model: SmallTransformer(config, initStandardDeviation: 0.3, rng: &rng)) }
         let u = try TransformerWeightSpaceFeatures.batched(members)
         let reference = try forward(u, nil).value
         var worst: Float = 0
