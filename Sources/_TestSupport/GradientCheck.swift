@@ -125,3 +125,43 @@ public struct GradientCase: CustomStringConvertible, Sendable {
         return checkGradient(at: inputs, epsilon: epsilon, seed: seed, function)
     }
 }
+
+/// Finite-difference check of the tape gradient of ⟨forward(), R⟩ with respect to `parameters`
+/// (for a fixed random R): central differences of the tape-less forward, accumulated in Double,
+/// with step ε·max(1, |θ|), probing at most `maxEntries` entries per parameter (chosen with `seed`).
+///
+/// - Parameter forward: builds the output; it must read the parameters through
+///   `Parameter.variable(on:)` so the tape sees them, and run tape-less when given nil.
+/// - Returns: the largest |analytic − numeric| / max(1, |numeric|) (∞ for a NaN).
+public func checkParameterGradients(_ parameters: [Parameter], epsilon: Float = 1e-2, maxEntries: Int = 24,
+                                    seed: UInt64, _ forward: (Tape?) -> Variable) -> Float {
+    var rng = SeededGenerator(seed: seed)
+    let tape = Tape()
+    let out = forward(tape)
+    let projection = Tensor.normal(out.shape, rng: &rng)
+    let grads = tape.gradients(of: out, seed: projection)
+    func objective() -> Double {
+        let y = forward(nil).value
+        var acc: Double = 0
+        for i in 0..<y.count { acc += Double(y[flat: i]) * Double(projection[flat: i]) }
+        return acc
+    }
+    var worst: Float = 0
+    for p in parameters {
+        let analytic = grads[p]
+        let indices = p.value.count <= maxEntries ? Array(0..<p.value.count) : Array(rng.permutation(p.value.count).prefix(maxEntries))
+        for i in indices {
+            let original = p.value[flat: i]
+            let h = epsilon * Swift.max(1, Swift.abs(original))
+            p.value[flat: i] = original + h
+            let plus = objective()
+            p.value[flat: i] = original - h
+            let minus = objective()
+            p.value[flat: i] = original
+            let numeric = (plus - minus) / Double(2 * h)
+            let err = Float(Swift.abs(Double(analytic[flat: i]) - numeric) / Swift.max(1, Swift.abs(numeric)))
+            worst = Swift.max(worst, err.isNaN ? .infinity : err)
+        }
+    }
+    return worst
+}

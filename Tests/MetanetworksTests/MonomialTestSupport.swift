@@ -72,35 +72,7 @@ func monomialFlatten(_ x: WeightSpaceVariables) -> Variable {
 /// |analytic − numeric| / max(1, |numeric|) over up to `maxEntries` entries per parameter.
 func monomialParameterGradientError(_ parameters: [Parameter], epsilon: Float = 1e-2, maxEntries: Int = 24,
                                     seed: UInt64 = 3, _ objective: (Tape?) -> Variable) -> Float {
-    var rng = SeededGenerator(seed: seed)
-    let tape = Tape()
-    let out = objective(tape)
-    let projection = Tensor.normal(out.shape, rng: &rng)
-    let grads = tape.gradients(of: out, seed: projection)
-    func value() -> Double {
-        let y = objective(nil).value
-        var acc: Double = 0
-        for i in 0..<y.count { acc += Double(y[flat: i]) * Double(projection[flat: i]) }
-        return acc
-    }
-    var worst: Float = 0
-    for p in parameters {
-        let analytic = grads[p]
-        let indices = p.value.count <= maxEntries ? Array(0..<p.value.count) : Array(rng.permutation(p.value.count).prefix(maxEntries))
-        for i in indices {
-            let original = p.value[flat: i]
-            let h = epsilon * Swift.max(1, Swift.abs(original))
-            p.value[flat: i] = original + h
-            let plus = value()
-            p.value[flat: i] = original - h
-            let minus = value()
-            p.value[flat: i] = original
-            let numeric = (plus - minus) / Double(2 * h)
-            let err = Float(Swift.abs(Double(analytic[flat: i]) - numeric) / Swift.max(1, Swift.abs(numeric)))
-            worst = Swift.max(worst, err.isNaN ? .infinity : err)
-        }
-    }
-    return worst
+    checkParameterGradients(parameters, epsilon: epsilon, maxEntries: maxEntries, seed: seed, objective)
 }
 
 /// Tensors whose entries are a shuffled evenly spaced grid over [−range/2, range/2), so that

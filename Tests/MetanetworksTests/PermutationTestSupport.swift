@@ -98,35 +98,6 @@ enum PermutationFixtures {
     /// most `maxEntries` entries per parameter. Returns the largest |a − n| / max(1, |n|).
     static func parameterGradientError(_ module: Module, epsilon: Float = 1e-2, maxEntries: Int = 24, seed: UInt64 = 5,
                                        _ forward: (Tape?) -> Variable) -> Float {
-        var rng = SeededGenerator(seed: seed)
-        let tape = Tape()
-        let out = forward(tape)
-        let projection = Tensor.normal(out.shape, rng: &rng)
-        let grads = tape.gradients(of: out, seed: projection)
-        func objective() -> Double {
-            let y = forward(nil).value
-            var acc: Double = 0
-            for i in 0..<y.count { acc += Double(y[flat: i]) * Double(projection[flat: i]) }
-            return acc
-        }
-        var worst: Float = 0
-        for (path, p) in module.namedParameters() {
-            let analytic = grads[p]
-            let indices = p.value.count <= maxEntries ? Array(0..<p.value.count) : Array(rng.permutation(p.value.count).prefix(maxEntries))
-            for i in indices {
-                let original = p.value[flat: i]
-                let h = epsilon * Swift.max(1, Swift.abs(original))
-                p.value[flat: i] = original + h
-                let plus = objective()
-                p.value[flat: i] = original - h
-                let minus = objective()
-                p.value[flat: i] = original
-                let numeric = (plus - minus) / Double(2 * h)
-                let err = Float(Swift.abs(Double(analytic[flat: i]) - numeric) / Swift.max(1, Swift.abs(numeric)))
-                worst = Swift.max(worst, err.isNaN ? .infinity : err)
-                if err > 1e-2 { print("parameter gradient mismatch at \(path)[\(i)]: analytic \(analytic[flat: i]), numeric \(numeric)") }
-            }
-        }
-        return worst
+        checkParameterGradients(module.parameters, epsilon: epsilon, maxEntries: maxEntries, seed: seed, forward)
     }
 }
