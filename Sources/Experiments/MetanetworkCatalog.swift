@@ -27,34 +27,79 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
     /// Model sizes: `.small` for tests and `--quick`, `.standard` for the main job.
     public enum Size: String, Sendable { case small, standard }
 
-    /// A freshly initialised predictor for feed-forward weight spaces of `architecture`, with one
-    /// output (a logit; the generalization task applies the sigmoid).
-    public func makePredictor(architecture: FeedforwardArchitecture, size: Size = .standard,
+    /// A freshly initialised predictor for feed-forward weight spaces of `architecture`.
+    ///
+    /// - Parameter outputs: outputs per network: 1 (default) for the generalization task's logit
+    ///   (it applies the sigmoid), the class count for INR classification (logits for a softmax).
+    /// - Throws: ``ModuleError/invalidConfiguration(_:)`` when the model does not fit the
+    ///   architecture or `outputs` < 1.
+    public func makePredictor(architecture: FeedforwardArchitecture, size: Size = .standard, outputs: Int = 1,
                               rng: inout SeededGenerator) throws -> Module & WeightSpaceModel {
+        guard outputs >= 1 else { throw ModuleError.invalidConfiguration("a predictor needs at least one output, got \(outputs)") }
         let channels = size == .small ? 8 : 16
         let head = size == .small ? 64 : 256
         switch self {
         case .np:
             return try NFNPredictor(kind: .np, architecture: architecture, hiddenChannels: [channels, channels, channels],
-                                    headHidden: head, rng: &rng)
+                                    headHidden: head, outputs: outputs, rng: &rng)
         case .hnp:
             return try NFNPredictor(kind: .hnp, architecture: architecture, hiddenChannels: [channels, channels, channels],
-                                    headHidden: head, rng: &rng)
+                                    headHidden: head, outputs: outputs, rng: &rng)
         case .nft:
             return try NFTPredictor(architecture: architecture, configuration: .init(
-                channels: channels, blocks: size == .small ? 1 : 2, heads: 2, poolQueries: 4, headHidden: 64), rng: &rng)
+                channels: channels, blocks: size == .small ? 1 : 2, heads: 2, poolQueries: 4, headHidden: 64,
+                outputs: outputs), rng: &rng)
         case .monomial, .monomialSign:
             return try MonomialPredictor(architecture: architecture, configuration: .init(
                 kind: self == .monomial ? .positiveScaling : .sign, hiddenChannels: [channels, channels, 5],
-                headWidth: size == .small ? 64 : 200), rng: &rng)
+                headWidth: size == .small ? 64 : 200, outputs: outputs), rng: &rng)
         case .quasiMonomial:
             return try QuasiMonomialPredictor(architecture: architecture, configuration: .init(
-                kind: .positiveScaling, hiddenChannels: [channels, channels, 5], headWidth: size == .small ? 64 : 200),
+                kind: .positiveScaling, hiddenChannels: [channels, channels, 5], headWidth: size == .small ? 64 : 200,
+                outputs: outputs),
                 placement: .allLayers, rng: &rng)
         case .statnn:
-            return STATNNPredictor(architecture: architecture, hidden: head, rng: &rng)
+            return STATNNPredictor(architecture: architecture, hidden: head, outputs: outputs, rng: &rng)
         case .mlp:
-            return FlatMLPPredictor(architecture: architecture, hidden: [head, head], rng: &rng)
+            return FlatMLPPredictor(architecture: architecture, hidden: [head, head], outputs: outputs, rng: &rng)
+        }
+    }
+}
+
+/// The weight-space editors (INR editing) that can be built by name.
+public enum EditorKind: String, Codable, Sendable, CaseIterable {
+    /// ``NFNEditor`` with NP layers (equivariant to all neuron permutations).
+    case np
+    /// ``NFNEditor`` with HNP layers (equivariant to hidden-neuron permutations).
+    case hnp
+    /// ``NFTEditor`` (equivariant to all neuron permutations).
+    case nft
+    /// ``FlatMLPEditor`` (not equivariant; the baseline).
+    case mlp
+
+    /// Whether the edit commutes with hidden-neuron permutations by construction.
+    public var isEquivariant: Bool { self != .mlp }
+
+    /// A freshly initialised editor for `architecture` (one-channel weights in and out), starting
+    /// near the identity edit (α = 0.1, last layer scaled by 0.01).
+    ///
+    /// Sizes: `.small` uses 8 hidden channels (NP/HNP: two hidden layers; NFT: one block) and a
+    /// 64-wide MLP; `.standard` 16 channels (NFT: two blocks) and a 256-wide MLP.
+    /// - Throws: ``ModuleError/invalidConfiguration(_:)`` when the model does not fit the architecture.
+    public func makeEditor(architecture: FeedforwardArchitecture, size: MetanetworkKind.Size = .standard,
+                           rng: inout SeededGenerator) throws -> Module & WeightSpaceLayer {
+        let channels = size == .small ? 8 : 16
+        switch self {
+        case .np:
+            return try NFNEditor(kind: .np, architecture: architecture, hiddenChannels: [channels, channels], rng: &rng)
+        case .hnp:
+            return try NFNEditor(kind: .hnp, architecture: architecture, hiddenChannels: [channels, channels], rng: &rng)
+        case .nft:
+            return try NFTEditor(architecture: architecture, channels: channels, blocks: size == .small ? 1 : 2,
+                                 heads: 2, rng: &rng)
+        case .mlp:
+            let h = size == .small ? 64 : 256
+            return FlatMLPEditor(architecture: architecture, hidden: [h, h], rng: &rng)
         }
     }
 }

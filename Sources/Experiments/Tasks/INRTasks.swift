@@ -2,17 +2,19 @@ import Foundation
 import Tensors
 import Autograd
 import Metanetworks
+import Zoo
 
 /// Rendering SIREN weight sets as images, differentiably in the weights — the forward pass of
 /// INR editing (a metanetwork edits the weights; the loss is computed on the rendered image).
 public enum SIRENRenderer {
-    /// The pixel-centre coordinate grid in [−1, 1]², row-major, `[height·width, 2]` as (row, column).
+    /// The coordinate grid SIREN zoo members are fitted on (``ZooModels/coordinateGrid(height:width:)``):
+    /// `[height·width, 2]`, row-major over pixels, each row `(x, y)` in [−1, 1]² with x from the
+    /// column and y from the row (pixel (r, c) → x = −1 + 2c/(W−1), y = −1 + 2r/(H−1)).
+    ///
+    /// Rendering a zoo member on this grid reproduces the image it was fitted to (tested against
+    /// the zoo's recorded MSE); a (row, column) grid would render the image transposed.
     public static func coordinates(height: Int, width: Int) -> Tensor {
-        Tensor(shape: [height * width, 2]) { flat in
-            let p = flat / 2, axis = flat % 2
-            let idx = axis == 0 ? p / width : p % width, n = axis == 0 ? height : width
-            return n > 1 ? -1 + 2 * Float(idx) / Float(n - 1) : 0
-        }
+        ZooModels.coordinateGrid(height: height, width: width)
     }
 
     /// Evaluates a batch of SIRENs given as one-channel weight-space features at `coordinates`
@@ -31,6 +33,14 @@ public enum SIRENRenderer {
             if i < w.layerCount - 1 { h = (h * frequency).sin() }
         }
         return h
+    }
+
+    /// Renders one-output SIRENs as images `[B, height, width]` on ``coordinates(height:width:)``
+    /// (differentiable in the weights).
+    public static func images(_ w: WeightSpaceVariables, height: Int, width: Int, frequency: Float = 30) -> Variable {
+        precondition(w.widths.last == 1, "images(_:) renders one-output SIRENs, got \(w.widths.last ?? 0) outputs")
+        return render(w, coordinates: coordinates(height: height, width: width), frequency: frequency)
+            .reshaped([w.batchSize, height, width])
     }
 }
 

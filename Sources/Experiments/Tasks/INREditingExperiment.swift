@@ -1,0 +1,226 @@
+import Foundation
+import Tensors
+import Autograd
+import NeuralNetworks
+import WeightSpace
+import Metanetworks
+import Datasets
+import Zoo
+
+/// INR editing (seed 001 §5): learn a weight-space map that edits a SIREN so that it renders a
+/// transformed version of the image it fitted. With s the per-tensor scales of the zoo (see
+/// ``Data/layerScales``) and E an editor (``EditorKind``),
+///
+/// ```
+/// edited(W) = s ⊙ E(W / s),   E(V) = V + α·f(V)
+/// loss = MSE(render(edited(W)), edit(original image))
+/// ```
+///
+/// where `render` is ``SIRENRenderer`` on the zoo's coordinate grid and `edit` an ``ImageEdit``
+/// applied to the image the member fitted (its `image_index` in the zoo's data, in the zoo's
+/// pixel range). Equivariant editors (np, hnp, nft) commute with the SIRENs' neuron
+/// permutations, so permuting a SIREN's hidden neurons does not change the rendered edit.
+///
+/// Reported: test MSE of the edited SIRENs against the targets, the MSE of the unedited SIRENs
+/// against the same targets (`no_edit_mse`, the reference an editor must beat) and the MSE on a
+/// hidden-permutation-augmented test set (robustness). Validation metric: −MSE.
+///
+/// ```swift
+/// let data = try INREditingExperiment.load(zoo: URL(fileURLWithPath: "zoos/siren"), edit: .dilate)
+/// let split = try DataSplit(count: data.count, seed: 0)
+/// let result = try INREditingExperiment.run(model: "hnp", data: data, split: split,
+///                                           configuration: .init(epochs: 20, learningRate: 1e-3, seed: 0))
+/// print(result.metrics["mse"]!, result.metrics["no_edit_mse"]!)
+/// ```
+public enum INREditingExperiment {
+    /// The task name in ``ModelResult/task``.
+    public static let task = "inr-editing"
+
+    /// The SIREN members, their fitted images and the edit targets.
+    public struct Data: Sendable {
+        /// The zoo's members.
+        public var zoo: SIRENZooData
+        /// The edit to learn.
+        public var edit: ImageEdit
+        /// The images the members fitted, `[N, H, W]`, in the zoo's pixel range.
+        public var images: Tensor
+        /// `edit.apply(images)`, `[N, H, W]`.
+        public var targets: Tensor
+        /// Per-tensor scales (weights then biases): the root mean square of each tensor over all
+        /// members. Editors see W/s and their output is multiplied back by s; one scalar per
+        /// tensor commutes with every neuron permutation.
+        public var layerScales: [Float]
+        /// The normalised weights W/s the editors see.
+        public var features: WeightSpaceFeatures
+
+        /// The number of members.
+        public var count: Int { zoo.count }
+        /// Image height.
+        public var height: Int { images.shape[1] }
+        /// Image width.
+        public var width: Int { images.shape[2] }
+        /// Members left out (diverged or NaN/∞ weights).
+        public var skipped: Int { zoo.skippedDiverged + zoo.skippedNonFinite }
+
+        /// Wraps members and their fitted images `[N, H, W]`.
+        public init(zoo: SIRENZooData, edit: ImageEdit, images: Tensor) {
+            precondition(images.rank == 3 && images.shape[0] == zoo.count, "images must be [\(zoo.count), H, W], got \(images.shape)")
+            self.zoo = zoo
+            self.edit = edit
+            self.images = images
+            targets = edit.apply(images)
+            layerScales = INRClassificationExperiment.layerScales(zoo.features)
+            features = INRClassificationExperiment.normalize(zoo.features, scales: layerScales)
+        }
+    }
+
+    /// Loads a SIREN zoo and the images its members fitted (from the zoo's data spec, or `data`).
+    ///
+    /// - Throws: ``ExperimentError/incompatibleZoo(_:)`` for a non-SIREN zoo, multi-channel
+    ///   images or fewer than 10 usable members; the data set's loading errors.
+    public static func load(zoo directory: URL, edit: ImageEdit, epoch: Int? = nil, data: ZooData? = nil) throws -> Data {
+        let zoo = try SIRENZooData.load(zoo: directory, epoch: epoch)
+        return Data(zoo: zoo, edit: edit, images: try zoo.fittedImages(data: data))
+    }
+
+    /// The editor names (``EditorKind``): np, hnp, nft (equivariant) and mlp (baseline).
+    public static let modelNames = EditorKind.allCases.map(\.rawValue)
+
+    /// A freshly initialised editor `name` for the data's SIREN weight space, from `seed`.
+    ///
+    /// - Throws: ``ExperimentError/unknownModel(_:)`` for other names.
+    public static func makeModel(name: String, data: Data, size: MetanetworkKind.Size = .standard,
+                                 seed: UInt64) throws -> Module & WeightSpaceLayer {
+        guard let kind = EditorKind(rawValue: name) else {
+            throw ExperimentError.unknownModel("\(name) (for INR editing: \(modelNames.joined(separator: ", ")))")
+        }
+        var rng = SeededGenerator(seed: seed &+ 0xED17)
+        return try kind.makeEditor(architecture: try data.zoo.architecture, size: size, rng: &rng)
+    }
+
+    /// The rendered images `[b, H, W]` of members `indices` after editing with `model` (nil: the
+    /// unedited SIRENs), from `features` (default: the data's normalised weights), recorded on `tape`.
+    public static func render(model: (Module & WeightSpaceLayer)?, data: Data, indices: [Int],
+                              features: WeightSpaceFeatures? = nil, tape: Tape? = nil) -> Variable {
+        let input = WeightSpaceVariables((features ?? data.features).gathering(members: indices), tape: tape)
+        let edited = model.map { $0(input) } ?? input
+        let L = edited.layerCount, s = data.layerScales
+        let raw = WeightSpaceVariables(weights: edited.weights.enumerated().map { $0.element * s[$0.offset] },
+                                       biases: edited.biases.enumerated().map { $0.element * s[L + $0.offset] })
+        return SIRENRenderer.images(raw, height: data.height, width: data.width, frequency: data.zoo.frequency)
+    }
+
+    /// The mean squared error against the targets of the edited (or, for `model == nil`,
+    /// unedited) SIRENs at `indices`, averaged over pixels and members.
+    ///
+    /// - Parameter features: weights other than the data's (e.g. an augmented copy of the test
+    ///   set), aligned with `indices`.
+    /// - Returns: `["mse": …]`.
+    public static func evaluate(model: (Module & WeightSpaceLayer)?, data: Data, indices: [Int],
+                                features: WeightSpaceFeatures? = nil, targetIndices: [Int]? = nil,
+                                batchSize: Int = 64) -> [String: Double] {
+        guard !indices.isEmpty else { return ["mse": .nan] }
+        let targetRows = targetIndices ?? indices
+        var total = 0.0
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let range = start..<Swift.min(start + batchSize, indices.count)
+            let images = render(model: model, data: data, indices: Array(indices[range]), features: features).value
+            let target = data.targets.gathering(Array(targetRows[range]))
+            let d = images - target
+            total += Double((d * d).sum())
+        }
+        return ["mse": total / Double(indices.count * data.height * data.width)]
+    }
+
+    /// Trains editor `name` on `split.train` (−MSE on `split.validation` for early stopping; the
+    /// best weights are kept) and evaluates it on `split.test`.
+    ///
+    /// - Parameter trainedModel: receives the trained editor (best weights), e.g. to save it or
+    ///   draw a gallery.
+    /// - Returns: a ``ModelResult`` with task `inr-editing`, metrics `mse` (edited test SIRENs),
+    ///   `no_edit_mse` (unedited), `loss` (= `mse`), and robustness `permutation` (test MSE after
+    ///   random hidden-neuron permutations of the test SIRENs).
+    public static func run(model name: String, data: Data, split: DataSplit,
+                           configuration: MetanetworkTrainingConfiguration, size: MetanetworkKind.Size = .standard,
+                           checkpoint: URL? = nil, progress: ((MetanetworkEpoch) throws -> Void)? = nil,
+                           trainedModel: ((Module & WeightSpaceLayer) -> Void)? = nil) throws -> ModelResult {
+        let model = try makeModel(name: name, data: data, size: size, seed: configuration.seed)
+        let pixels = data.height * data.width
+        let start = Date()
+        let history = try MetanetworkTrainer.train(
+            model: model, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
+            loss: { batch, tape in
+                let members = batch.map { split.train[$0] }
+                let images = render(model: model, data: data, indices: members, tape: tape)
+                return Variable.meanSquaredError(images.reshaped([members.count, pixels]),
+                                                 data.targets.gathering(members).reshaped([members.count, pixels]))
+            },
+            validate: { -(evaluate(model: model, data: data, indices: split.validation)["mse"] ?? .infinity) },
+            progress: progress)
+        let seconds = Date().timeIntervalSince(start)
+        trainedModel?(model)
+        let mse = evaluate(model: model, data: data, indices: split.test)["mse"] ?? .nan
+        let reference = evaluate(model: nil, data: data, indices: split.test)["mse"] ?? .nan
+        let moved = try Robustness.augment(data.features.gathering(members: split.test), with: .permutation,
+                                           seed: configuration.seed &+ 77)
+        let permuted = evaluate(model: model, data: data, indices: Array(0..<split.test.count), features: moved,
+                                targetIndices: split.test)["mse"] ?? .nan
+        return ModelResult(
+            model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
+            trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
+            metrics: ["mse": mse, "no_edit_mse": reference, "loss": mse],
+            robustness: [Robustness.Augmentation.permutation.description: permuted],
+            configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
+                            "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
+                            "weight_decay": "\(configuration.weightDecay)",
+                            "patience": "\(configuration.patience)", "seed": "\(configuration.seed)", "size": size.rawValue,
+                            "edit": data.edit.rawValue, "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
+                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"],
+            learningCurve: history.epochs)
+    }
+
+    /// An SVG grid for looking at edits: one row per member of `indices`, columns original image,
+    /// unedited SIREN, edited SIREN (`model`), target; one `<rect>` per pixel, grey levels from
+    /// the zoo's pixel range (values clamped).
+    public static func gallerySVG(model: Module & WeightSpaceLayer, data: Data, indices: [Int],
+                                  pixelSize: Int = 4) -> String {
+        let (h, w) = (data.height, data.width)
+        let unedited = render(model: nil, data: data, indices: indices).value
+        let edited = render(model: model, data: data, indices: indices).value
+        let (lo, hi): (Float, Float) = data.zoo.spec.data.pixelRange == .symmetric ? (-1, 1) : (0, 1)
+        let columns = ["original", "SIREN", "edited", "target (\(data.edit.rawValue))"]
+        let cell = w * pixelSize, gap = 8, top = 24
+        let width = columns.count * (cell + gap) + gap
+        let height = top + indices.count * (h * pixelSize + gap) + gap
+        var body = ""
+        for (c, name) in columns.enumerated() {
+            body += "<text x=\"\(gap + c * (cell + gap) + cell / 2)\" y=\"16\" font-size=\"11\" text-anchor=\"middle\">\(SVGPlot.escape(name))</text>"
+        }
+        for (row, member) in indices.enumerated() {
+            let sources: [Tensor] = [data.images[member], unedited[row], edited[row], data.targets[member]]
+            for (c, image) in sources.enumerated() {
+                let x0 = gap + c * (cell + gap), y0 = top + row * (h * pixelSize + gap)
+                image.withUnsafeBufferPointer { p in
+                    for r in 0..<h {
+                        for col in 0..<w {
+                            let v = Swift.min(Swift.max((p[r * w + col] - lo) / (hi - lo), 0), 1)
+                            let g = Int((v * 255).rounded())
+                            body += "<rect x=\"\(x0 + col * pixelSize)\" y=\"\(y0 + r * pixelSize)\" width=\"\(pixelSize)\" height=\"\(pixelSize)\" fill=\"rgb(\(g),\(g),\(g))\"/>"
+                        }
+                    }
+                }
+            }
+        }
+        return """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" shape-rendering="crispEdges">
+        <rect width="100%" height="100%" fill="white"/>
+        \(body)
+        </svg>
+        """
+    }
+
+    /// Writes ``gallerySVG(model:data:indices:pixelSize:)`` to `url` atomically.
+    public static func writeGallery(model: Module & WeightSpaceLayer, data: Data, indices: [Int], to url: URL) throws {
+        try Foundation.Data(gallerySVG(model: model, data: data, indices: indices).utf8).write(to: url, options: .atomic)
+    }
+}
