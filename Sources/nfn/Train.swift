@@ -91,16 +91,12 @@ struct Train: ParsableCommand {
     func run() throws {
         do {
             let config = try resolvedConfiguration()
-            let checkpoint = URL(fileURLWithPath: config.out!).appendingPathComponent(ExperimentRunner.checkpointFileName)
-            if let done = try? MetanetworkTrainer.checkpointHistory(at: checkpoint), let last = done.epochs.last {
-                FileHandle.standardError.write(Data("resuming from epoch \(last.epoch) (\(checkpoint.path))\n".utf8))
-            }
             let total = config.epochs
             let report = try ExperimentRunner.train(config, progress: { e in
                 FileHandle.standardError.write(Data(String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
                     e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))
-            })
+            }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             if output.json, let result = report.results.first { try printJSON(result) } else { print(report.markdown) }
         } catch {
             fail(error)

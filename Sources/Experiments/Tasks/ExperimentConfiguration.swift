@@ -96,13 +96,17 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case task, model, zoo, out, epochs, optimizer, patience, seed, size, edit
+        case task, model, zoo, out
         case zooEpoch = "zoo_epoch"
+        case epochs
         case batchSize = "batch_size"
+        case optimizer
         case learningRate = "learning_rate"
         case weightDecay = "weight_decay"
+        case patience, seed, size
         case trainFraction = "train_fraction"
         case validationFraction = "validation_fraction"
+        case edit
     }
 
     /// Every key a configuration file may contain.
@@ -125,6 +129,12 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
                 "unknown key\(unknown.count > 1 ? "s" : "") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); valid keys: \(Self.keys.joined(separator: ", "))")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // `epochs:` with no value is a mistake, not a request for the default.
+        for key in CodingKeys.allCases where c.contains(key) {
+            if try c.decodeNil(forKey: key) {
+                throw ExperimentError.invalidConfiguration("\(key.stringValue): no value given (leave the key out for the default)")
+            }
+        }
         func named<T: RawRepresentable & CaseIterable>(_ key: CodingKeys, _ what: String, default d: T) throws -> T where T.RawValue == String {
             guard let name = try c.decodeIfPresent(String.self, forKey: key) else { return d }
             guard let v = T(rawValue: name) else {
@@ -262,15 +272,8 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         }
         do {
             self = try YAMLDecoder().decode(ExperimentConfiguration.self, from: text)
-        } catch let e as ExperimentError {
-            if case .invalidConfiguration(let m) = e { throw ExperimentError.invalidConfiguration("\(source): \(m)") }
-            throw e
-        } catch let e as DecodingError {
-            throw ExperimentError.invalidConfiguration("\(source): \(Self.describe(e))")
-        } catch let e as YamlError {
-            throw ExperimentError.invalidConfiguration("\(source): malformed YAML: \(Self.describe(e))")
         } catch {
-            throw ExperimentError.invalidConfiguration("\(source): \(error)")
+            throw ExperimentError.invalidConfiguration("\(source): \(Self.describe(error))")
         }
     }
 
@@ -321,23 +324,29 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    static func describe(_ e: DecodingError) -> String {
+    /// A one-line (YAML errors: with the offending line) account of a decoding failure.
+    static func describe(_ error: Error) -> String {
         func path(_ c: DecodingError.Context) -> String {
             let p = c.codingPath.map(\.stringValue).joined(separator: ".")
             return p.isEmpty ? "top level" : p
         }
-        switch e {
-        case let .typeMismatch(type, c):
+        switch error {
+        case ExperimentError.invalidConfiguration(let m):
+            return m
+        case let e as YamlError:
+            return "malformed YAML: " + "\(e)".trimmingCharacters(in: .whitespacesAndNewlines)
+        case DecodingError.typeMismatch(let type, let c):
             if c.codingPath.isEmpty { return "expected a mapping of keys to values at the top level" }
-            return "\(path(c)): expected \(typeName(type)) (\(c.debugDescription))"
-        case let .valueNotFound(type, c):
+            return "\(path(c)): expected \(typeName(type))"
+        case DecodingError.valueNotFound(let type, let c):
             return "\(path(c)): expected \(typeName(type)), found no value"
-        case let .keyNotFound(key, _):
+        case DecodingError.keyNotFound(let key, _):
             return "missing key '\(key.stringValue)'"
-        case let .dataCorrupted(c):
+        case DecodingError.dataCorrupted(let c):
+            if let underlying = c.underlyingError { return describe(underlying) }
             return "\(path(c)): \(c.debugDescription)"
-        @unknown default:
-            return "\(e)"
+        default:
+            return "\(error)"
         }
     }
 
@@ -350,7 +359,4 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    static func describe(_ e: YamlError) -> String {
-        "\(e)".split(separator: "\n").first.map(String.init) ?? "\(e)"
-    }
 }

@@ -44,39 +44,34 @@ public enum ExperimentRunner {
     /// and writes `config.yaml` and the report into `configuration.out`.
     ///
     /// Rerunning with the same configuration after an interruption (even `kill -9`) continues from
-    /// the last finished epoch and ends with exactly the result of an uninterrupted run.
+    /// the last finished epoch and ends with exactly the result of an uninterrupted run. Nothing is
+    /// written before the zoo has loaded and the model name has been checked against it.
     ///
-    /// - Parameter progress: called after every epoch (the checkpoint is already written).
+    /// - Parameters:
+    ///   - progress: called after every epoch (the checkpoint is already written).
+    ///   - log: receives one-line notes (e.g. "resuming from epoch 3").
     /// - Returns: the report (one ``ModelResult``) as written to the folder.
     /// - Throws: ``ExperimentError`` for an invalid configuration, an unavailable task, a zoo that does
-    ///   not fit, or an output folder that holds a run with a different configuration;
+    ///   not fit, or an output folder whose checkpoint belongs to a different configuration;
     ///   ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
     @discardableResult
     public static func train(_ configuration: ExperimentConfiguration,
-                             progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> ExperimentReport {
+                             progress: ((MetanetworkEpoch) throws -> Void)? = nil,
+                             log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
         try ensureAvailable(configuration.task)
         let config = resolvingPaths(configuration)
         let outDir = URL(fileURLWithPath: config.out!)
-        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        let configURL = outDir.appendingPathComponent(configurationFileName)
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            let previous = try ExperimentConfiguration.load(from: configURL)
-            if previous != config {
-                let differing = ExperimentConfiguration.keys.filter {
-                    previous.reportEntries[$0] != config.reportEntries[$0]
-                }
-                throw ExperimentError.invalidConfiguration(
-                    "\(outDir.path) already holds a run with a different configuration (differs in: \(differing.joined(separator: ", "))); choose another output folder or delete it")
-            }
-        }
-        try config.write(to: configURL)
-        let checkpoint = outDir.appendingPathComponent(checkpointFileName)
 
         switch config.task {
         case .generalization:
             let data = try GeneralizationExperiment.load(zoo: URL(fileURLWithPath: config.zoo), epoch: config.zooEpoch)
+            let names = GeneralizationExperiment.modelNames(for: data.weights)
+            guard names.contains(config.model) else {
+                throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(names.joined(separator: ", "))")
+            }
             let split = try config.split(count: data.targets.count)
+            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
             var result = try GeneralizationExperiment.run(
                 model: config.model, data: data, split: split, configuration: config.training, size: config.size,
                 checkpoint: checkpoint, progress: progress)
@@ -90,6 +85,35 @@ public enum ExperimentRunner {
         case .inrClassification, .inrEditing:
             throw notWired(config.task)
         }
+    }
+
+    /// Creates the run folder, refuses one whose checkpoint was made by a different configuration,
+    /// writes `config.yaml` atomically, and returns the checkpoint URL.
+    public static func prepareRunFolder(_ outDir: URL, for config: ExperimentConfiguration,
+                                        log: ((String) -> Void)? = nil) throws -> URL {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: outDir, withIntermediateDirectories: true)
+        } catch {
+            throw ExperimentError.invalidArgument("cannot create the output folder \(outDir.path): \(error.localizedDescription)")
+        }
+        let configURL = outDir.appendingPathComponent(configurationFileName)
+        let checkpoint = outDir.appendingPathComponent(checkpointFileName)
+        if fm.fileExists(atPath: checkpoint.path) {
+            if fm.fileExists(atPath: configURL.path) {
+                let previous = try ExperimentConfiguration.load(from: configURL)
+                if previous != config {
+                    let differing = ExperimentConfiguration.keys.filter { previous.reportEntries[$0] != config.reportEntries[$0] }
+                    throw ExperimentError.invalidConfiguration(
+                        "\(outDir.path) already holds a run with a different configuration (differs in: \(differing.joined(separator: ", "))); choose another output folder or delete it")
+                }
+            }
+            if let h = try MetanetworkTrainer.checkpointHistory(at: checkpoint), let last = h.epochs.last {
+                log?("resuming from epoch \(last.epoch) of \(config.epochs) (\(checkpoint.path))")
+            }
+        }
+        try config.write(to: configURL)
+        return checkpoint
     }
 
     /// The run folder's configuration.
