@@ -25,10 +25,6 @@ public enum ExperimentTask: String, Codable, Sendable, CaseIterable {
     }
 }
 
-extension MetanetworkKind.Size: Codable, CaseIterable {
-    public static var allCases: [MetanetworkKind.Size] { [.small, .standard] }
-}
-
 /// Everything one `nfn train` run needs, as read from a YAML (or JSON) file and/or command-line
 /// options, and as saved next to the run's results (`config.yaml`) so it can be reproduced and
 /// evaluated later.
@@ -161,7 +157,12 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? weightDecay
         patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        size = try named(.size, "size", default: size)
+        if let name = try c.decodeIfPresent(String.self, forKey: .size) {
+            guard let v = MetanetworkKind.Size(rawValue: name) else {
+                throw ExperimentError.invalidConfiguration("size: unknown size '\(name)'; valid: small, standard")
+            }
+            size = v
+        }
         trainFraction = try c.decodeIfPresent(Double.self, forKey: .trainFraction) ?? trainFraction
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? validationFraction
         edit = try c.decodeIfPresent(String.self, forKey: .edit)
@@ -182,7 +183,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         try c.encode(weightDecay, forKey: .weightDecay)
         try c.encode(patience, forKey: .patience)
         try c.encode(seed, forKey: .seed)
-        try c.encode(size, forKey: .size)
+        try c.encode(size.rawValue, forKey: .size)
         try c.encode(trainFraction, forKey: .trainFraction)
         try c.encode(validationFraction, forKey: .validationFraction)
         try c.encodeIfPresent(edit, forKey: .edit)
