@@ -24,9 +24,19 @@ struct Evaluate: ParsableCommand {
                 try printJSON(result)
             } else {
                 print(r.markdown)
+                if let result = r.results.first { print(metricsSummary(result)) }
             }
         } catch {
             fail(error)
         }
     }
+}
+
+/// The test metrics of a result, one per line: τ, R², MSE, τ on accuracy ≥ 0.5, and the
+/// robustness τs.
+func metricsSummary(_ r: ModelResult) -> String {
+    func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
+    var lines = ["τ \(f(r.metrics["tau"]))   R² \(f(r.metrics["r2"]))   MSE \(f(r.metrics["mse"]))   τ (accuracy ≥ 0.5) \(f(r.metrics["tau_acc_ge_0.50"]))"]
+    for (name, tau) in r.robustness.sorted(by: { $0.key < $1.key }) { lines.append("τ \(name): \(f(tau))") }
+    return lines.joined(separator: "\n")
 }

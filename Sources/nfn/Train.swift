@@ -97,7 +97,12 @@ struct Train: ParsableCommand {
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
                     e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))
             }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
-            if output.json, let result = report.results.first { try printJSON(result) } else { print(report.markdown) }
+            if output.json, let result = report.results.first {
+                try printJSON(result)
+            } else {
+                print(report.markdown)
+                if let result = report.results.first { print(metricsSummary(result)) }
+            }
         } catch {
             fail(error)
         }
