@@ -39,7 +39,7 @@ private enum Fixture {
 
     /// The training options every run here shares (a model with noticeable time per epoch).
     static func trainArguments(out: URL) -> [String] {
-        ["train", "--model", "hnp", "--zoo", zoo.path, "--out", out.path, "--small", "--epochs", "8", "--patience", "0",
+        ["train", "--model", "hnp", "--zoo", zoo.path, "--out", out.path, "--small", "--epochs", "12", "--patience", "0",
          "--seed", "3", "--json"]
     }
 
@@ -88,7 +88,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
     @Test func killDashNineMidTrainingThenRerunReproducesTheUninterruptedRun() throws {
         let reference = Fixture.reference
         let referenceResult = try #require(try readReport(reference.out).results.first)
-        #expect(referenceResult.epochs == 8)
+        #expect(referenceResult.epochs == 12)
         #expect(try comparable(decodeResult(Data(reference.stdout.utf8))) == comparable(referenceResult), "stdout is the JSON result")
 
         let out = Fixture.root.appendingPathComponent("killed")
@@ -110,14 +110,14 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
         #expect(p.terminationStatus == SIGKILL)
         // The checkpoint is whole (atomic writes) and holds a partial run.
         let partial = try #require(try MetanetworkTrainer.checkpointHistory(at: checkpoint))
-        #expect(partial.epochs.count >= 1 && partial.epochs.count < 8, "killed after \(partial.epochs.count) epochs")
+        #expect(partial.epochs.count >= 1 && partial.epochs.count < 12, "killed after \(partial.epochs.count) epochs")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("results.json").path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") }
         #expect(leftovers.count <= 1, "at most the temporary file being written when killed: \(leftovers)")
 
         let resumed = try runNFN(Fixture.trainArguments(out: out))
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("resuming from epoch \(partial.epochs.count) of 8"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming from epoch \(partial.epochs.count) of 12"), "\(resumed.stderr)")
         let resumedResult = try #require(try readReport(out).results.first)
         #expect(resumedResult.bestEpoch == referenceResult.bestEpoch)
         #expect(resumedResult.predictions == referenceResult.predictions)
