@@ -80,7 +80,10 @@ struct Train: ParsableCommand {
             }
             c.size = s
         }
-        if small { c.size = .small }
+        if small {
+            if let size, size != "small" { throw ValidationError("--small contradicts --size \(size)") }
+            c.size = .small
+        }
         if let trainFraction { c.trainFraction = trainFraction }
         if let validationFraction { c.validationFraction = validationFraction }
         if let edit { c.edit = edit }

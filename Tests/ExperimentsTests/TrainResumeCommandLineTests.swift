@@ -5,9 +5,24 @@ import Experiments
 import Glibc
 #endif
 
-/// A fresh temporary folder.
+/// This process's scratch folder, `<tmp>/swiftnfn-cli-tests/<uuid>`; folders that earlier runs
+/// left there more than an hour ago are removed when it is first used.
+private let cliScratchRoot: URL = {
+    let fm = FileManager.default
+    let parent = fm.temporaryDirectory.appendingPathComponent("swiftnfn-cli-tests")
+    for name in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] {
+        let url = parent.appendingPathComponent(name)
+        if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
+           Date().timeIntervalSince(modified) > 3600 {
+            try? fm.removeItem(at: url)
+        }
+    }
+    return parent.appendingPathComponent(UUID().uuidString)
+}()
+
+/// A fresh folder in this process's scratch folder.
 private func scratchFolder(_ label: String) -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-\(label)-\(UUID().uuidString)")
+    let url = cliScratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
@@ -118,6 +133,8 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
         let resumed = try runNFN(Fixture.trainArguments(out: out))
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming from epoch \(partial.epochs.count) of 12"), "\(resumed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") } == [],
+                "no temporary files are left after the resumed run")
         let resumedResult = try #require(try readReport(out).results.first)
         #expect(resumedResult.bestEpoch == referenceResult.bestEpoch)
         #expect(resumedResult.predictions == referenceResult.predictions)

@@ -99,6 +99,12 @@ public enum ExperimentRunner {
         }
         let configURL = outDir.appendingPathComponent(configurationFileName)
         let checkpoint = outDir.appendingPathComponent(checkpointFileName)
+        // A run killed while writing leaves its temporary file (the destination itself is always
+        // whole); remove such leftovers of earlier processes.
+        for name in (try? fm.contentsOfDirectory(atPath: outDir.path)) ?? []
+        where name.hasPrefix(".nfn-tmp-") && name.hasSuffix("-" + checkpointFileName) {
+            try? fm.removeItem(at: outDir.appendingPathComponent(name))
+        }
         if fm.fileExists(atPath: checkpoint.path) {
             if fm.fileExists(atPath: configURL.path) {
                 let previous = try ExperimentConfiguration.load(from: configURL)
