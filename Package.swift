@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C: the only place that sees CBLAS / LAPACKE.
@@ -39,7 +40,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
         .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
         .target(name: "Zoo", dependencies: ["Tensors", "TensorIO", "NeuralNetworks", "WeightSpace", "Datasets", "Training"]),
-        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks", "Zoo"]),
+        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks", "Zoo",
+                                                  .product(name: "Yams", package: "Yams")]),
         .target(
             name: "SwiftNFN",
             dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments", "Zoo"]

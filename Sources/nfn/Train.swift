@@ -4,66 +4,108 @@ import SwiftNFN
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a metanetwork on a zoo to predict test accuracy from weights, with checkpoint/resume, and write a report.",
+        abstract: "Train a metanetwork on a zoo (from options or a YAML config), with checkpoint/resume, and write a report.",
         discussion: """
+        Tasks: \(ExperimentTask.allCases.map(\.rawValue).joined(separator: ", ")) \
+        (available now: \(ExperimentRunner.availableTasks.map(\.rawValue).joined(separator: ", "))). \
         Models for CNN/MLP zoos: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")). \
-        For transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")). \
-        Rerunning the same command after an interruption resumes from the last finished epoch \
-        (checkpoint in the output folder) and ends with the same result as an uninterrupted run.
+        For transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")).
+
+        --config FILE reads a YAML (or JSON) file with the keys \(ExperimentConfiguration.keys.joined(separator: ", ")); \
+        an option given on the command line overrides the file. The resolved configuration is saved \
+        as OUT/config.yaml (nfn evaluate --run OUT reads it).
+
+        Rerunning the same command after an interruption (even kill -9) resumes from the last \
+        finished epoch (OUT/checkpoint.safetensors) and ends with the same result as an \
+        uninterrupted run. One progress line per epoch goes to standard error.
         """)
 
-    @Option(help: "Task (generalization: predict test accuracy).")
-    var task = "generalization"
+    @Option(help: ArgumentHelp("A YAML or JSON run configuration; options given here override it.", valueName: "file"))
+    var config: String?
 
-    @Option(help: "Metanetwork name.")
-    var model: String
-
-    @Option(help: "Zoo folder (from nfn zoo generate or import).")
-    var zoo: String
-
-    @Option(help: "Output folder for the checkpoint and the report.")
-    var out: String
-
-    @Option(help: "Zoo checkpoint epoch to use (default: the last).")
-    var epoch: Int?
-
-    @Option(help: "Maximum epochs.") var epochs = 30
-    @Option(help: "Batch size (zoo members).") var batchSize = 32
-    @Option(help: "Learning rate.") var learningRate: Float = 1e-3
-    @Option(help: "Early-stopping patience in epochs (0: none).") var patience = 10
-    @Option(help: "Seed for the split, the model and the batch order.") var seed: UInt64 = 0
-    @Flag(help: "Smaller model (for quick experiments).") var small = false
+    @Option(help: "Task (default generalization).") var task: String?
+    @Option(help: "Metanetwork name.") var model: String?
+    @Option(help: "Zoo folder (from nfn zoo generate or import).") var zoo: String?
+    @Option(help: "Output folder for config.yaml, the checkpoint and the report.") var out: String?
+    @Option(name: [.customLong("zoo-epoch"), .customLong("epoch")], help: "Zoo checkpoint epoch to use (default: the last).")
+    var zooEpoch: Int?
+    @Option(help: "Maximum epochs (default 30).") var epochs: Int?
+    @Option(help: "Batch size in zoo members (default 32).") var batchSize: Int?
+    @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default adam).")
+    var optimizer: String?
+    @Option(help: "Learning rate (default 0.001).") var learningRate: Float?
+    @Option(help: "Weight decay (default 0).") var weightDecay: Float?
+    @Option(help: "Early-stopping patience in epochs, 0 for none (default 10).") var patience: Int?
+    @Option(help: "Seed for the split, the model, the batch order and the augmentations (default 0).") var seed: UInt64?
+    @Option(help: "Model size: small or standard (default standard).") var size: String?
+    @Flag(help: "Same as --size small.") var small = false
+    @Option(help: "Fraction of members for training (default 0.6).") var trainFraction: Double?
+    @Option(help: "Fraction of members for validation (default 0.15); the test split gets the rest.")
+    var validationFraction: Double?
+    @Option(help: "Image edit for inr-editing: \(ImageEdit.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var edit: String?
 
     @OptionGroup var output: OutputOptions
 
-    func validate() throws {
-        guard task == "generalization" else {
-            throw ValidationError("--task \(task) is not available from the command line yet; use generalization")
+    /// The file's configuration (if any) with every explicitly given option applied on top.
+    func resolvedConfiguration() throws -> ExperimentConfiguration {
+        var c: ExperimentConfiguration
+        if let config {
+            c = try ExperimentConfiguration.load(from: URL(fileURLWithPath: config))
+        } else {
+            guard let model else { throw ValidationError("--model is required (or give --config FILE)") }
+            guard let zoo else { throw ValidationError("--zoo is required (or give --config FILE)") }
+            c = ExperimentConfiguration(model: model, zoo: zoo)
         }
+        if let task { c.task = try ExperimentTask(name: task) }
+        if let model { c.model = model }
+        if let zoo { c.zoo = zoo }
+        if let out { c.out = out }
+        if let zooEpoch { c.zooEpoch = zooEpoch }
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let optimizer {
+            guard let o = OptimizerKind(rawValue: optimizer) else {
+                throw ExperimentError.invalidConfiguration("unknown optimizer '\(optimizer)'; valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.optimizer = o
+        }
+        if let learningRate { c.learningRate = learningRate }
+        if let weightDecay { c.weightDecay = weightDecay }
+        if let patience { c.patience = patience }
+        if let seed { c.seed = seed }
+        if let size {
+            guard let s = MetanetworkKind.Size(rawValue: size) else {
+                throw ExperimentError.invalidConfiguration("unknown size '\(size)'; valid: small, standard")
+            }
+            c.size = s
+        }
+        if small {
+            if let size, size != "small" { throw ValidationError("--small contradicts --size \(size)") }
+            c.size = .small
+        }
+        if let trainFraction { c.trainFraction = trainFraction }
+        if let validationFraction { c.validationFraction = validationFraction }
+        if let edit { c.edit = edit }
+        try c.validate(requireOut: true)
+        return c
     }
 
     func run() throws {
         do {
-            let data = try GeneralizationExperiment.load(zoo: URL(fileURLWithPath: zoo), epoch: epoch)
-            let split = try DataSplit(count: data.targets.count, trainFraction: 0.6, validationFraction: 0.15, seed: seed)
-            let config = MetanetworkTrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                                          patience: patience, seed: seed)
-            let outDir = URL(fileURLWithPath: out)
-            try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-            let json = output.json
-            let result = try GeneralizationExperiment.run(
-                model: model, data: data, split: split, configuration: config, size: small ? .small : .standard,
-                checkpoint: outDir.appendingPathComponent("checkpoint.safetensors"),
-                progress: { e in
-                    if !json {
-                        FileHandle.standardError.write(Data(String(format: "epoch %d: train loss %.4f, validation τ %.4f (%.1fs)\n",
-                                                                   e.epoch, e.trainLoss, e.validationMetric, e.seconds).utf8))
-                    }
-                })
-            let report = ExperimentReport(title: "\(model) on \(data.name)", results: [result],
-                                          notes: ["\(data.targets.count) checkpoints, \(data.skipped) left out (diverged or non-finite)"])
-            try report.write(to: outDir)
-            if json { try printJSON(result) } else { print(report.markdown) }
+            let config = try resolvedConfiguration()
+            let total = config.epochs
+            let report = try ExperimentRunner.train(config, progress: { e in
+                FileHandle.standardError.write(Data(String(
+                    format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
+                    e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))
+            }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
+            if output.json, let result = report.results.first {
+                try printJSON(result)
+            } else {
+                print(report.markdown)
+                if let result = report.results.first { print(metricsSummary(result)) }
+            }
         } catch {
             fail(error)
         }

@@ -78,13 +78,41 @@ public enum GeneralizationExperiment {
         }
     }
 
-    /// Trains `model` on `data` and evaluates it, including the robustness protocol.
-    public static func run(model name: String, data: Data, split: DataSplit, configuration: MetanetworkTrainingConfiguration,
-                           size: MetanetworkKind.Size = .standard, checkpoint: URL? = nil,
-                           progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> ModelResult {
-        var rng = SeededGenerator(seed: configuration.seed &+ 0x5EED)
-        let module: Module
-        let forwardOn: (ZooWeights, [Int], Tape?) throws -> Variable
+    /// A freshly initialised metanetwork for a zoo's weight space, with its forward pass.
+    public struct Model {
+        /// The trainable module (its parameters are what checkpoints hold).
+        public let module: Module
+        /// The model's name (a ``MetanetworkKind`` or ``TransformerMetanetworkKind`` raw value).
+        public let name: String
+        /// `forward(weights, members, tape)`: the `[members.count, 1]` logits for those members of
+        /// `weights` (which must be of the weight space the model was made for).
+        public let forward: (ZooWeights, [Int], Tape?) throws -> Variable
+
+        /// The forward pass on fixed weights, as ``GeneralizationPrediction`` expects it.
+        public func forward(on weights: ZooWeights) -> GeneralizationPrediction.Forward {
+            { idx, tape in try forward(weights, idx, tape) }
+        }
+    }
+
+    /// What evaluating a trained predictor on some zoo members gives.
+    public struct Evaluation: Codable, Sendable, Equatable {
+        /// `tau`, `r2`, `mse` and `tau_acc_ge_0.50` (τ on members with true accuracy ≥ 0.5).
+        public var metrics: [String: Double]
+        /// τ on the group-augmented copies of the members, by augmentation name.
+        public var robustness: [String: Double]
+        /// Predicted accuracies, aligned with `actual`.
+        public var predictions: [Double]
+        /// True test accuracies of the evaluated members.
+        public var actual: [Double]
+    }
+
+    /// Builds the metanetwork `name` for the weight space of `weights`, initialised from
+    /// `seed` (the same seed gives the same initial weights).
+    ///
+    /// - Throws: ``ExperimentError/unknownModel(_:)`` listing the models that fit the weight space.
+    public static func makeModel(name: String, for data: Data, size: MetanetworkKind.Size = .standard,
+                                 seed: UInt64) throws -> Model {
+        var rng = SeededGenerator(seed: seed &+ 0x5EED)
         switch data.weights {
         case .feedforward(let f):
             guard let kind = MetanetworkKind(rawValue: name) else {
@@ -93,55 +121,69 @@ public enum GeneralizationExperiment {
             let arch = try FeedforwardArchitecture(family: f.kernels.allSatisfy(\.isEmpty) ? .mlp : .cnn, widths: f.widths, layers: f.kernels.map {
                 $0.isEmpty ? .dense : .conv2d(kernel: $0, stride: [1, 1], padding: [0, 0]) }, activation: .relu)
             let m = try kind.makePredictor(architecture: arch, size: size, rng: &rng)
-            module = m
-            forwardOn = { w, idx, tape in
+            return Model(module: m, name: name, forward: { w, idx, tape in
                 guard case .feedforward(let ff) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
                 return m(WeightSpaceVariables(ff.gathering(members: idx), tape: tape))
-            }
+            })
         case .transformer:
             guard let kind = TransformerMetanetworkKind(rawValue: name) else {
                 throw ExperimentError.unknownModel("\(name) (for transformer zoos: \(modelNames(for: data.weights).joined(separator: ", ")))")
             }
             let (m, forward) = try kind.make(configuration: data.transformerConfiguration ?? .init(), size: size, rng: &rng)
-            module = m
-            forwardOn = { w, idx, tape in
+            return Model(module: m, name: name, forward: { w, idx, tape in
                 guard case .transformer(let t) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
                 return try forward(t.gathering(members: idx), tape)
-            }
+            })
         }
-        let start = Date()
-        let (metrics, history, predictions) = try GeneralizationPrediction.train(
-            model: module, targets: data.targets, split: split, configuration: configuration, checkpoint: checkpoint,
-            thresholds: [0.5], progress: progress, forward: { idx, tape in try forwardOn(data.weights, idx, tape) })
-        let seconds = Date().timeIntervalSince(start)
+    }
 
-        // Robustness: the test members, each moved by its own random group element.
+    /// Evaluates a (trained) model on the `members` of `data`: τ / R² / MSE / τ on accuracy ≥ 0.5,
+    /// and τ on copies of those members each moved by its own random group element (the
+    /// augmentations of ``augmentations(for:)``, seeded by `seed`).
+    public static func evaluate(_ model: Model, on data: Data, members: [Int], seed: UInt64) throws -> Evaluation {
+        model.module.eval()
+        let predictions = try GeneralizationPrediction.predict(model.forward(on: data.weights), indices: members)
+        let actual = members.map { Double(data.targets[$0]) }
+        let metrics = GeneralizationMetrics(predicted: predictions, actual: actual, thresholds: [0.5])
         var robustness: [String: Double] = [:]
-        let actual = split.test.map { Double(data.targets[$0]) }
         for aug in augmentations(for: data.weights) {
             let moved: ZooWeights
             switch (data.weights, aug) {
             case (.feedforward(let f), _):
-                moved = .feedforward(try Robustness.augment(f.gathering(members: split.test), with: aug, seed: configuration.seed &+ 77))
+                moved = .feedforward(try Robustness.augment(f.gathering(members: members), with: aug, seed: seed &+ 77))
             case (.transformer(let t), .attention(let k)):
-                moved = .transformer(try Robustness.augment(t.gathering(members: split.test), maxConditionNumber: k, seed: configuration.seed &+ 77))
+                moved = .transformer(try Robustness.augment(t.gathering(members: members), maxConditionNumber: k, seed: seed &+ 77))
             default:
                 continue
             }
-            let p = try GeneralizationPrediction.predict({ idx, tape in try forwardOn(moved, idx, tape) },
-                                                         indices: Array(0..<split.test.count))
+            let p = try GeneralizationPrediction.predict(model.forward(on: moved), indices: Array(0..<members.count))
             robustness[aug.description] = Metrics.kendallTauB(p, actual)
         }
         var metricTable = ["tau": metrics.tau, "r2": metrics.r2, "mse": metrics.mse]
         if let t = metrics.tauAtThreshold["0.50"] { metricTable["tau_acc_ge_0.50"] = t }
+        return Evaluation(metrics: metricTable, robustness: robustness, predictions: predictions, actual: actual)
+    }
+
+    /// Trains `model` on `data` (resuming from `checkpoint` when it exists) and evaluates it on the
+    /// test split, including the robustness protocol.
+    public static func run(model name: String, data: Data, split: DataSplit, configuration: MetanetworkTrainingConfiguration,
+                           size: MetanetworkKind.Size = .standard, checkpoint: URL? = nil,
+                           progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> ModelResult {
+        let model = try makeModel(name: name, for: data, size: size, seed: configuration.seed)
+        let start = Date()
+        let (_, history, _) = try GeneralizationPrediction.train(
+            model: model.module, targets: data.targets, split: split, configuration: configuration, checkpoint: checkpoint,
+            thresholds: [0.5], progress: progress, forward: model.forward(on: data.weights))
+        let seconds = Date().timeIntervalSince(start)
+        let evaluation = try evaluate(model, on: data, members: split.test, seed: configuration.seed)
         return ModelResult(
-            model: name, zoo: data.name, task: "generalization", parameters: module.parameterCount,
+            model: name, zoo: data.name, task: "generalization", parameters: model.module.parameterCount,
             trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
-            metrics: metricTable, robustness: robustness,
+            metrics: evaluation.metrics, robustness: evaluation.robustness,
             configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
                             "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
                             "patience": "\(configuration.patience)", "seed": "\(configuration.seed)", "size": size.rawValue,
                             "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"],
-            learningCurve: history.epochs, predictions: predictions, actual: actual)
+            learningCurve: history.epochs, predictions: evaluation.predictions, actual: evaluation.actual)
     }
 }

@@ -177,6 +177,48 @@ public enum MetanetworkTrainer {
                                           stoppedEarly: stoppedEarly, resumedFromEpoch: resumedFrom)
     }
 
+    /// The history saved in a checkpoint (nil when there is no file): the epochs finished so far,
+    /// the best epoch, and whether training stopped early.
+    ///
+    /// - Throws: ``TrainingError/incompatibleData(_:)`` for an unreadable checkpoint.
+    public static func checkpointHistory(at checkpoint: URL) throws -> MetanetworkTrainingHistory? {
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else { return nil }
+        return try TrainerCheckpoint.read(from: checkpoint, fingerprint: nil).history
+    }
+
+    /// Loads the best-validation weights that a run saved in its checkpoint into `model` (in eval
+    /// mode), and returns the run's history. Works for a finished run and for one that was
+    /// interrupted (then the weights are the best of the epochs finished so far).
+    ///
+    /// - Parameters:
+    ///   - configuration, memberCount: when both are given, the checkpoint must have been written
+    ///     by exactly that configuration and training-set size (and a model of `model`'s shapes),
+    ///     as when resuming; otherwise only the parameter names and shapes must match `model`.
+    /// - Throws: ``TrainingError/incompatibleData(_:)`` for a missing, unreadable or mismatching
+    ///   checkpoint, naming the file and the first difference; the model is unchanged then.
+    @discardableResult
+    public static func loadBestWeights(from checkpoint: URL, into model: Module,
+                                       configuration: MetanetworkTrainingConfiguration? = nil,
+                                       memberCount: Int? = nil) throws -> MetanetworkTrainingHistory {
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw TrainingError.incompatibleData("no checkpoint at \(checkpoint.path)")
+        }
+        let state: TrainerCheckpoint
+        if let configuration, let memberCount {
+            state = try TrainerCheckpoint.read(from: checkpoint, fingerprint: configurationFingerprint(configuration, model: model, memberCount: memberCount))
+        } else {
+            state = try TrainerCheckpoint.read(from: checkpoint, fingerprint: nil)
+        }
+        guard !state.best.isEmpty else { throw TrainingError.incompatibleData("checkpoint \(checkpoint.path) holds no weights") }
+        do {
+            try model.loadParameterValues(state.best)
+        } catch {
+            throw TrainingError.incompatibleData("checkpoint \(checkpoint.path) does not fit the model (\(error)); was it written by another model, size or zoo?")
+        }
+        model.eval()
+        return state.history
+    }
+
     /// Identifies a run: a checkpoint from a different configuration, model shape or data size is
     /// refused instead of silently resumed.
     static func configurationFingerprint(_ c: MetanetworkTrainingConfiguration, model: Module, memberCount: Int) throws -> String {
@@ -209,9 +251,13 @@ struct TrainerCheckpoint {
         try SafetensorsFile(tensors: tensors, metadata: meta).write(to: url)
     }
 
-    static func read(from url: URL, fingerprint: String) throws -> TrainerCheckpoint {
-        let file = try SafetensorsFile.read(from: url)
-        guard file.metadata["fingerprint"] == fingerprint else {
+    /// Reads a checkpoint; with a `fingerprint`, refuses one written by another run.
+    static func read(from url: URL, fingerprint: String?) throws -> TrainerCheckpoint {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile.read(from: url) } catch {
+            throw TrainingError.incompatibleData("cannot read checkpoint \(url.path): \(error)")
+        }
+        guard fingerprint == nil || file.metadata["fingerprint"] == fingerprint else {
             throw TrainingError.incompatibleData("checkpoint \(url.path) belongs to a different configuration, model or data set; delete it or choose another output folder")
         }
         guard let steps = file.metadata["step_count"].flatMap(Int.init), let h = file.metadata["history"] else {

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import Training
+import Experiments
+
+/// The repository root (this file is Tests/ExperimentsTests/…).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The message of an ``ExperimentError/invalidConfiguration(_:)`` thrown by `body`.
+func configurationError(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch ExperimentError.invalidConfiguration(let m) {
+        return m
+    } catch {
+        return "unexpected error: \(error)"
+    }
+}
+
+@Suite struct ExperimentConfigurationTests {
+    @Test func theExampleConfigParsesAndValidates() throws {
+        let url = repositoryRoot.appendingPathComponent("Examples/configs/generalization-hnp.yaml")
+        let c = try ExperimentConfiguration.load(from: url)
+        #expect(c.task == .generalization)
+        #expect(c.model == "hnp")
+        #expect(c.zoo == "zoos/cnn")
+        #expect(c.out == "runs/cnn-hnp")
+        #expect(c.zooEpoch == nil)
+        #expect(c.epochs == 30 && c.batchSize == 32 && c.patience == 10 && c.seed == 0)
+        #expect(c.optimizer == .adam)
+        #expect(c.learningRate == 0.001 && c.weightDecay == 0)
+        #expect(c.size == .standard)
+        #expect(c.trainFraction == 0.6 && c.validationFraction == 0.15)
+        try c.validate(requireOut: true)
+    }
+
+    @Test func missingKeysTakeTheDefaultsAndNumbersParseInEveryYAMLForm() throws {
+        let c = try ExperimentConfiguration(yaml: "model: np\nzoo: z\nlearning_rate: 3e-4\nweight_decay: 1.0e-5\nseed: 12345678901\n")
+        var expected = ExperimentConfiguration(model: "np", zoo: "z")
+        expected.learningRate = 3e-4
+        expected.weightDecay = 1e-5
+        expected.seed = 12_345_678_901
+        #expect(c == expected)
+        #expect(c.training == MetanetworkTrainingConfiguration(learningRate: 3e-4, weightDecay: 1e-5, seed: 12_345_678_901))
+    }
+
+    @Test func theSavedYAMLReadsBackExactly() throws {
+        var c = ExperimentConfiguration(task: .generalization, model: "quasi-monomial", zoo: "/tmp/a zoo/with: colon", out: "/tmp/out")
+        c.zooEpoch = 2; c.epochs = 7; c.batchSize = 5; c.optimizer = .adamw; c.learningRate = 0.000123
+        c.weightDecay = 0.1; c.patience = 0; c.seed = 99; c.size = .small; c.trainFraction = 0.55; c.validationFraction = 0.2
+        let back = try ExperimentConfiguration(yaml: c.yaml)
+        #expect(back == c)
+        // JSON (a subset of YAML) works too.
+        let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+        #expect(try ExperimentConfiguration(yaml: json) == c)
+        // Written atomically: no temporary file is left next to it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-config-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try c.write(to: dir.appendingPathComponent("config.yaml"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["config.yaml"])
+        #expect(try ExperimentConfiguration.load(from: dir.appendingPathComponent("config.yaml")) == c)
+    }
+
+    @Test func anUnknownKeyIsAnErrorListingTheValidKeys() {
+        let m = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nepoch: 3\n", source: "run.yaml") }
+        #expect(m?.hasPrefix("run.yaml: unknown key 'epoch'") == true, "\(m ?? "no error")")
+        #expect(m?.contains("zoo_epoch, epochs, batch_size") == true)
+    }
+
+    @Test func aWrongTypeNamesTheFileAndTheKey() {
+        let m = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nepochs: ten\n", source: "run.yaml") }
+        #expect(m == "run.yaml: epochs: expected an integer")
+        let f = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nlearning_rate: fast\n", source: "r.yaml") }
+        #expect(f == "r.yaml: learning_rate: expected a number")
+        let top = configurationError { _ = try ExperimentConfiguration(yaml: "- a\n- b\n", source: "r.yaml") }
+        #expect(top == "r.yaml: expected a mapping of keys to values at the top level")
+        let null = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nepochs:\n", source: "r.yaml") }
+        #expect(null?.contains("epochs: no value given") == true)
+    }
+
+    @Test func malformedYAMLIsAnErrorWithTheLine() {
+        let m = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: [z\nepochs: 3\n", source: "bad.yaml") }
+        #expect(m?.hasPrefix("bad.yaml: malformed YAML: 3:") == true, "\(m ?? "no error")")
+        let empty = configurationError { _ = try ExperimentConfiguration(yaml: "  \n", source: "empty.yaml") }
+        #expect(empty == "empty.yaml: the file is empty")
+        let missing = configurationError { _ = try ExperimentConfiguration.load(from: URL(fileURLWithPath: "/nonexistent/run.yaml")) }
+        #expect(missing?.hasPrefix("/nonexistent/run.yaml: cannot read the file") == true)
+        let noZoo = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\n", source: "r.yaml") }
+        #expect(noZoo == "r.yaml: missing key 'zoo'")
+    }
+
+    @Test func unknownNamesListTheValidOnes() throws {
+        let task = configurationError { _ = try ExperimentConfiguration(yaml: "task: inr-clasification\nmodel: hnp\nzoo: z\n") }
+        #expect(task?.contains("unknown task 'inr-clasification'; valid tasks: generalization, inr-classification, inr-editing") == true)
+        let opt = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\noptimizer: lbfgs\n") }
+        #expect(opt?.contains("unknown optimizer 'lbfgs'; valid: sgd, momentum, adam, adamw, rmsprop") == true)
+        let size = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nsize: huge\n") }
+        #expect(size?.contains("valid: small, standard") == true)
+        let model = configurationError { try ExperimentConfiguration(yaml: "model: resnet\nzoo: z\n").validate() }
+        #expect(model?.contains("unknown model 'resnet' for task generalization; valid models: np, hnp,") == true)
+        #expect(model?.contains("transformer-nfn") == true)
+    }
+
+    @Test func outOfRangeValuesAreRejected() throws {
+        let base = ExperimentConfiguration(model: "hnp", zoo: "z", out: "o")
+        try base.validate(requireOut: true)
+        func message(_ change: (inout ExperimentConfiguration) -> Void) -> String? {
+            var c = base
+            change(&c)
+            return configurationError { try c.validate(requireOut: true) }
+        }
+        #expect(message { $0.epochs = 0 }?.contains("epochs must be ≥ 1") == true)
+        #expect(message { $0.learningRate = -1 }?.contains("learning_rate") == true)
+        #expect(message { $0.trainFraction = 0.9 }?.contains("train_fraction + validation_fraction must be < 1") == true)
+        #expect(message { $0.out = nil }?.contains("an output folder is required") == true)
+        #expect(message { $0.edit = "dilate" }?.contains("only used by task inr-editing") == true)
+        #expect(message { $0.task = .inrEditing; $0.edit = "blur" }?.contains("valid edits: dilate, erode, gradient, contrast") == true)
+    }
+
+    @Test func tasksWithoutARunnerAreRefusedClearly() throws {
+        var c = ExperimentConfiguration(task: .inrClassification, model: "nfn", zoo: "/nonexistent", out: "/nonexistent/out")
+        #expect(throws: ExperimentError.self) { try ExperimentRunner.train(c) }
+        do {
+            try ExperimentRunner.train(c)
+        } catch ExperimentError.taskNotAvailable(let m) {
+            #expect(m.contains("inr-classification is not wired"))
+        }
+        c.task = .inrEditing
+        c.edit = "dilate"
+        #expect(throws: ExperimentError.self) { try ExperimentRunner.train(c) }
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/out"))
+    }
+}
