@@ -31,6 +31,12 @@ public enum GeneralizationExperiment {
         public var transformerConfiguration: SmallTransformer.Configuration?
         /// Checkpoints left out (diverged or NaN/∞ weights).
         public var skipped: Int
+        /// The zoo member each checkpoint belongs to, aligned with `targets`: split with
+        /// ``DataSplit/init(groups:trainFraction:validationFraction:seed:)`` so that checkpoints
+        /// of one member never straddle train and test.
+        public var members: [Int]
+        /// The checkpoint epochs loaded.
+        public var epochs: [Int]
     }
 
     /// Loads the checkpoints of `epoch` (default: the last checkpoint epoch) of the zoo at `directory`.
@@ -39,11 +45,31 @@ public enum GeneralizationExperiment {
     ///   without test accuracies (SIREN zoos) or with fewer than 10 usable checkpoints.
     public static func load(zoo directory: URL, epoch: Int? = nil) throws -> Data {
         let reader = try ZooReader(directory: directory)
+        guard let e = epoch ?? reader.epochs.last else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
+        return try load(reader, directory: directory, epochs: [e])
+    }
+
+    /// Loads the checkpoints of several epochs of the zoo at `directory` (all of its checkpoint
+    /// epochs when `epochs` is empty) — more samples and a wider accuracy range from the same
+    /// training runs. Split the result by ``Data/members``.
+    ///
+    /// - Throws: as ``load(zoo:epoch:)``, and ``ExperimentError/incompatibleZoo(_:)`` for an
+    ///   epoch the zoo did not checkpoint.
+    public static func load(zoo directory: URL, epochs: [Int]) throws -> Data {
+        let reader = try ZooReader(directory: directory)
+        let chosen = epochs.isEmpty ? reader.epochs : epochs
+        for e in chosen where !reader.epochs.contains(e) {
+            throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints at epoch \(e) (it has \(reader.epochs.map(String.init).joined(separator: ", ")))")
+        }
+        return try load(reader, directory: directory, epochs: chosen)
+    }
+
+    static func load(_ reader: ZooReader, directory: URL, epochs: [Int]) throws -> Data {
         guard reader.family != .siren else {
             throw ExperimentError.incompatibleZoo("\(directory.path) is a SIREN zoo: it has no test accuracies to predict")
         }
-        guard let e = epoch ?? reader.epochs.last else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
-        let checkpoints = reader.checkpoints(epoch: e)
+        let checkpoints = epochs.flatMap { reader.checkpoints(epoch: $0) }
+        guard !checkpoints.isEmpty else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
         let weights: ZooWeights, kept: [ZooCheckpoint], skipped: Int
         var transformerConfiguration: SmallTransformer.Configuration? = nil
         if reader.family == .transformer {
@@ -56,10 +82,11 @@ public enum GeneralizationExperiment {
         }
         let targets = kept.map { $0.testAccuracy ?? 0 }
         guard targets.count >= 10 else {
-            throw ExperimentError.incompatibleZoo("\(directory.path) has only \(targets.count) usable checkpoints at epoch \(e)")
+            throw ExperimentError.incompatibleZoo("\(directory.path) has only \(targets.count) usable checkpoints at epoch(s) \(epochs.map(String.init).joined(separator: ", "))")
         }
         return Data(name: directory.lastPathComponent, weights: weights, targets: targets,
-                    transformerConfiguration: transformerConfiguration, skipped: skipped)
+                    transformerConfiguration: transformerConfiguration, skipped: skipped,
+                    members: kept.map(\.member), epochs: epochs)
     }
 
     /// The model names that fit a zoo's weight space.
@@ -84,7 +111,7 @@ public enum GeneralizationExperiment {
                            progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> ModelResult {
         var rng = SeededGenerator(seed: configuration.seed &+ 0x5EED)
         let module: Module
-        let forwardOn: (ZooWeights, [Int], Tape?) throws -> Variable
+        let rawForward: (ZooWeights, [Int], Tape?) throws -> Variable
         switch data.weights {
         case .feedforward(let f):
             guard let kind = MetanetworkKind(rawValue: name) else {
@@ -94,7 +121,7 @@ public enum GeneralizationExperiment {
                 $0.isEmpty ? .dense : .conv2d(kernel: $0, stride: [1, 1], padding: [0, 0]) }, activation: .relu)
             let m = try kind.makePredictor(architecture: arch, size: size, rng: &rng)
             module = m
-            forwardOn = { w, idx, tape in
+            rawForward = { w, idx, tape in
                 guard case .feedforward(let ff) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
                 return m(WeightSpaceVariables(ff.gathering(members: idx), tape: tape))
             }
@@ -104,11 +131,13 @@ public enum GeneralizationExperiment {
             }
             let (m, forward) = try kind.make(configuration: data.transformerConfiguration ?? .init(), size: size, rng: &rng)
             module = m
-            forwardOn = { w, idx, tape in
+            rawForward = { w, idx, tape in
                 guard case .transformer(let t) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
                 return try forward(t.gathering(members: idx), tape)
             }
         }
+        let offset = GeneralizationPrediction.logitOffset(split.train.map { data.targets[$0] })
+        let forwardOn: (ZooWeights, [Int], Tape?) throws -> Variable = { w, idx, tape in try rawForward(w, idx, tape) + offset }
         let start = Date()
         let (metrics, history, predictions) = try GeneralizationPrediction.train(
             model: module, targets: data.targets, split: split, configuration: configuration, checkpoint: checkpoint,
@@ -140,8 +169,9 @@ public enum GeneralizationExperiment {
             metrics: metricTable, robustness: robustness,
             configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
                             "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
-                            "patience": "\(configuration.patience)", "seed": "\(configuration.seed)", "size": size.rawValue,
-                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"],
+                            "patience": "\(configuration.patience)", "logit_offset": String(format: "%.4f", offset), "seed": "\(configuration.seed)", "size": size.rawValue,
+                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)",
+                            "zoo_epochs": data.epochs.map(String.init).joined(separator: ",")],
             learningCurve: history.epochs, predictions: predictions, actual: actual)
     }
 }
