@@ -6,10 +6,12 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a metanetwork on a zoo (from options or a YAML config), with checkpoint/resume, and write a report.",
         discussion: """
-        Tasks: \(ExperimentTask.allCases.map(\.rawValue).joined(separator: ", ")) \
-        (available now: \(ExperimentRunner.availableTasks.map(\.rawValue).joined(separator: ", "))). \
-        Models for CNN/MLP zoos: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")). \
-        For transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        Tasks: \(ExperimentTask.allCases.map(\.rawValue).joined(separator: ", ")).
+        generalization — models for CNN/MLP zoos: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")); \
+        for transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        inr-classification (SIREN zoos): \(INRClassificationExperiment.modelNames.joined(separator: ", ")).
+        inr-editing (SIREN zoos, --edit \(ImageEdit.allCases.map(\.rawValue).joined(separator: "|"))): \
+        \(INREditingExperiment.modelNames.joined(separator: ", ")); the edited test images go to OUT/\(ExperimentRunner.editGalleryFileName).
 
         --config FILE reads a YAML (or JSON) file with the keys \(ExperimentConfiguration.keys.joined(separator: ", ")); \
         an option given on the command line overrides the file. The resolved configuration is saved \

@@ -118,18 +118,4 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(message { $0.edit = "dilate" }?.contains("only used by task inr-editing") == true)
         #expect(message { $0.task = .inrEditing; $0.edit = "blur" }?.contains("valid edits: dilate, erode, gradient, contrast") == true)
     }
-
-    @Test func tasksWithoutARunnerAreRefusedClearly() throws {
-        var c = ExperimentConfiguration(task: .inrClassification, model: "nfn", zoo: "/nonexistent", out: "/nonexistent/out")
-        #expect(throws: ExperimentError.self) { try ExperimentRunner.train(c) }
-        do {
-            try ExperimentRunner.train(c)
-        } catch ExperimentError.taskNotAvailable(let m) {
-            #expect(m.contains("inr-classification is not wired"))
-        }
-        c.task = .inrEditing
-        c.edit = "dilate"
-        #expect(throws: ExperimentError.self) { try ExperimentRunner.train(c) }
-        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/out"))
-    }
 }

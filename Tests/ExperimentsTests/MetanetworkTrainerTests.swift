@@ -100,6 +100,27 @@ struct SyntheticGeneralizationData {
         #expect(throws: ExperimentError.self) { try DataSplit(count: 3, seed: 0) }
     }
 
+    @Test func groupedSplitKeepsEveryMemberInOnePart() throws {
+        // Three checkpoints per member, members interleaved as a multi-epoch zoo lists them.
+        let groups = (0..<3).flatMap { _ in Array(0..<40) }
+        let s = try DataSplit(groups: groups, trainFraction: 0.6, validationFraction: 0.2, seed: 4)
+        #expect(Set(s.train + s.validation + s.test) == Set(0..<groups.count))
+        #expect(s.train.count + s.validation.count + s.test.count == groups.count)
+        let parts = [s.train, s.validation, s.test].map { Set($0.map { groups[$0] }) }
+        #expect(parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]) && parts[1].isDisjoint(with: parts[2]))
+        #expect(parts.map(\.count) == [24, 8, 8])
+        // Distinct groups reproduce the plain split exactly (old runs keep their splits).
+        #expect(try DataSplit(groups: Array(0..<50), seed: 3) == DataSplit(count: 50, seed: 3))
+        #expect(throws: ExperimentError.self) { try DataSplit(groups: [1, 1, 1, 2, 2, 2], seed: 0) }
+    }
+
+    @Test func logitOffsetStartsPredictionsAtTheMeanAccuracy() {
+        let offset = GeneralizationPrediction.logitOffset([0.2, 0.3, 0.25])
+        #expect(abs(1 / (1 + exp(-Double(offset))) - 0.25) < 1e-6)
+        #expect(GeneralizationPrediction.logitOffset([]) == 0)
+        #expect(GeneralizationPrediction.logitOffset([1, 1]).isFinite)   // clamped, not +∞
+    }
+
     @Test func robustnessAugmentationPreservesPermutationInvariantStatistics() throws {
         let data = try SyntheticGeneralizationData(count: 6, seed: 7)
         let moved = try Robustness.augment(data.features, with: .permutation, seed: 1)

@@ -14,9 +14,24 @@ public struct DataSplit: Codable, Sendable, Equatable {
     /// - Throws: ``ExperimentError/invalidArgument(_:)`` when a part would be empty or fractions are
     ///   outside (0, 1).
     public init(count: Int, trainFraction: Double = 0.7, validationFraction: Double = 0.15, seed: UInt64) throws {
+        try self.init(groups: Array(0..<count), trainFraction: trainFraction, validationFraction: validationFraction, seed: seed)
+    }
+
+    /// Splits items that come in groups — several checkpoints of one zoo member — so that every
+    /// group lands in one part: a member seen in training never leaks into validation or test
+    /// through a sibling checkpoint. The groups are shuffled with `seed` and cut by the fractions;
+    /// each part lists its items' indices into `groups`, group by group in shuffled order.
+    ///
+    /// With every group distinct (`groups = 0..<n`) this is exactly ``init(count:trainFraction:validationFraction:seed:)``.
+    ///
+    /// - Throws: ``ExperimentError/invalidArgument(_:)`` when a part would be empty or fractions are
+    ///   outside (0, 1).
+    public init(groups: [Int], trainFraction: Double = 0.7, validationFraction: Double = 0.15, seed: UInt64) throws {
         guard trainFraction > 0, validationFraction > 0, trainFraction + validationFraction < 1 else {
             throw ExperimentError.invalidArgument("split fractions must be positive and sum to less than 1, got \(trainFraction) and \(validationFraction)")
         }
+        let unique = Array(Set(groups)).sorted()
+        let count = unique.count
         let nTrain = Int((Double(count) * trainFraction).rounded())
         let nVal = Int((Double(count) * validationFraction).rounded())
         guard nTrain >= 1, nVal >= 1, count - nTrain - nVal >= 2 else {
@@ -24,9 +39,12 @@ public struct DataSplit: Codable, Sendable, Equatable {
         }
         var rng = SeededGenerator(seed: seed)
         let order = rng.permutation(count)
-        train = Array(order[0..<nTrain])
-        validation = Array(order[nTrain..<(nTrain + nVal)])
-        test = Array(order[(nTrain + nVal)...])
+        var members: [Int: [Int]] = [:]
+        for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+        func items(_ range: ArraySlice<Int>) -> [Int] { range.flatMap { members[unique[$0]] ?? [] } }
+        train = items(order[0..<nTrain])
+        validation = items(order[nTrain..<(nTrain + nVal)])
+        test = items(order[(nTrain + nVal)...])
     }
 }
 
@@ -38,7 +56,6 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     /// A run configuration (file or options) is invalid; the message names the key or file.
     case invalidConfiguration(String)
     /// The task exists but `nfn train` / `nfn evaluate` cannot run it yet.
-    case taskNotAvailable(String)
     /// A run folder cannot be evaluated (missing or mismatching checkpoint or configuration).
     case invalidRun(String)
 
@@ -48,7 +65,6 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .unknownModel(let m): return "unknown model: \(m)"
         case .incompatibleZoo(let m): return "zoo does not fit the task: \(m)"
         case .invalidConfiguration(let m): return "invalid configuration: \(m)"
-        case .taskNotAvailable(let m): return "task not available: \(m)"
         case .invalidRun(let m): return "cannot evaluate the run: \(m)"
         }
     }

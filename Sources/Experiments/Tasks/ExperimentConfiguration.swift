@@ -4,9 +4,8 @@ import Yams
 
 /// The experiments `nfn train` and `nfn evaluate` can run.
 ///
-/// Each task is one case here and one branch in ``ExperimentRunner/train(_:progress:)`` and
-/// ``ExperimentRunner/evaluate(run:zoo:)``; a task without a branch is refused with
-/// ``ExperimentError/taskNotAvailable(_:)``.
+/// Each task is one case here and one branch in ``ExperimentRunner/train(_:progress:log:)`` and
+/// ``ExperimentRunner/evaluate(run:zoo:reportDirectory:)``.
 public enum ExperimentTask: String, Codable, Sendable, CaseIterable {
     /// Predict a network's test accuracy from its weights (CNN, MLP and transformer zoos).
     case generalization
@@ -196,8 +195,10 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         switch task {
         case .generalization:
             return MetanetworkKind.allCases.map(\.rawValue) + TransformerMetanetworkKind.allCases.map(\.rawValue)
-        case .inrClassification, .inrEditing:
-            return nil
+        case .inrClassification:
+            return INRClassificationExperiment.modelNames
+        case .inrEditing:
+            return INREditingExperiment.modelNames
         }
     }
 
@@ -226,9 +227,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
             throw bad("train_fraction + validation_fraction must be < 1 (the test split gets the rest), got \(trainFraction + validationFraction)")
         }
         if task == .inrEditing {
-            let edits = ImageEdit.allCases.map(\.rawValue)
-            guard let e = edit else { throw bad("edit: inr-editing needs an edit; valid edits: \(edits.joined(separator: ", "))") }
-            guard ImageEdit(rawValue: e) != nil else { throw bad("edit: unknown edit '\(e)'; valid edits: \(edits.joined(separator: ", "))") }
+            _ = try imageEdit()
         } else if let e = edit {
             throw bad("edit: '\(e)' is only used by task inr-editing, not \(task.rawValue)")
         }
@@ -243,6 +242,24 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     /// The seeded train / validation / test split of `count` zoo members.
     public func split(count: Int) throws -> DataSplit {
         try DataSplit(count: count, trainFraction: trainFraction, validationFraction: validationFraction, seed: seed)
+    }
+
+    /// The seeded split of checkpoints that belong to zoo members `groups` (one entry per
+    /// checkpoint), keeping each member's checkpoints in one part.
+    public func split(groups: [Int]) throws -> DataSplit {
+        try DataSplit(groups: groups, trainFraction: trainFraction, validationFraction: validationFraction, seed: seed)
+    }
+
+    /// The configured image edit (inr-editing).
+    ///
+    /// - Throws: ``ExperimentError/invalidConfiguration(_:)`` when `edit` is missing or unknown.
+    public func imageEdit() throws -> ImageEdit {
+        let edits = ImageEdit.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let e = edit else { throw ExperimentError.invalidConfiguration("edit: inr-editing needs an edit; valid edits: \(edits)") }
+        guard let edit = ImageEdit(rawValue: e) else {
+            throw ExperimentError.invalidConfiguration("edit: unknown edit '\(e)'; valid edits: \(edits)")
+        }
+        return edit
     }
 
     /// Every value as text, by key, for ``ModelResult/configuration`` (so each reported number

@@ -1,35 +1,23 @@
 import Foundation
 import Training
 import NeuralNetworks
+import Metanetworks
 
 /// `nfn train` and `nfn evaluate` as library calls: a run is an output folder holding the resolved
 /// ``ExperimentConfiguration`` (`config.yaml`), the trainer checkpoint (`checkpoint.safetensors`,
 /// written after every epoch, resumed from after an interruption) and the report (`results.json`,
 /// `results.md`, SVG plots).
 ///
-/// Adding a task: give it a case in ``ExperimentTask``, list it in ``availableTasks``, and add a
-/// branch to ``train(_:progress:)`` (train, write the report, return it) and to
-/// ``evaluate(run:zoo:reportDirectory:)`` (rebuild the model from the configuration, load the best
-/// weights with ``MetanetworkTrainer/loadBestWeights(from:into:configuration:memberCount:)``,
-/// evaluate). Everything else — configuration files, overrides, the saved `config.yaml`, resume —
+/// Adding a task: give it a case in ``ExperimentTask``, its model names in
+/// ``ExperimentConfiguration/modelNames(for:)``, and a branch in ``train(_:progress:log:)`` (load,
+/// split, train) and in ``evaluate(run:zoo:reportDirectory:)`` (rebuild the model from the
+/// configuration, load the best weights, evaluate on the test split). Everything else — configuration files, overrides, the saved `config.yaml`, resume —
 /// is shared.
 public enum ExperimentRunner {
     /// The resolved configuration's file name in a run folder.
     public static let configurationFileName = "config.yaml"
     /// The trainer checkpoint's file name in a run folder.
     public static let checkpointFileName = "checkpoint.safetensors"
-
-    /// The tasks `train` and `evaluate` can run in this build.
-    public static let availableTasks: [ExperimentTask] = [.generalization]
-
-    /// Throws ``ExperimentError/taskNotAvailable(_:)`` for a task without a runner.
-    public static func ensureAvailable(_ task: ExperimentTask) throws {
-        guard availableTasks.contains(task) else { throw notWired(task) }
-    }
-
-    static func notWired(_ task: ExperimentTask) -> ExperimentError {
-        .taskNotAvailable("task \(task.rawValue) is not wired into nfn train / nfn evaluate yet; available: \(availableTasks.map(\.rawValue).joined(separator: ", "))")
-    }
 
     /// `configuration` with `zoo` and `out` made absolute (relative paths are resolved against the
     /// current directory), so a saved configuration still works from another directory.
@@ -59,31 +47,61 @@ public enum ExperimentRunner {
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil,
                              log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
-        try ensureAvailable(configuration.task)
         let config = resolvingPaths(configuration)
         let outDir = URL(fileURLWithPath: config.out!)
 
+        let zooURL = URL(fileURLWithPath: config.zoo)
+        let result: ModelResult, dataNote: String
         switch config.task {
         case .generalization:
-            let data = try GeneralizationExperiment.load(zoo: URL(fileURLWithPath: config.zoo), epoch: config.zooEpoch)
-            let names = GeneralizationExperiment.modelNames(for: data.weights)
-            guard names.contains(config.model) else {
-                throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(names.joined(separator: ", "))")
-            }
-            let split = try config.split(count: data.targets.count)
+            let data = try GeneralizationExperiment.load(zoo: zooURL, epoch: config.zooEpoch)
+            try requireModel(config.model, among: GeneralizationExperiment.modelNames(for: data.weights), zoo: config.zoo)
+            let split = try config.split(groups: data.members)
             let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-            var result = try GeneralizationExperiment.run(
+            result = try GeneralizationExperiment.run(
                 model: config.model, data: data, split: split, configuration: config.training, size: config.size,
                 checkpoint: checkpoint, progress: progress)
-            result.configuration.merge(config.reportEntries) { _, new in new }
-            let report = ExperimentReport(
-                title: "\(config.model) on \(data.name)", results: [result],
-                notes: ["\(data.targets.count) checkpoints, \(data.skipped) left out (diverged or non-finite)",
-                        "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
-            try report.write(to: outDir)
-            return report
-        case .inrClassification, .inrEditing:
-            throw notWired(config.task)
+            dataNote = "\(data.targets.count) checkpoints, \(data.skipped) left out (diverged or non-finite)"
+        case .inrClassification:
+            let data = try INRClassificationExperiment.load(zoo: zooURL, epoch: config.zooEpoch)
+            try requireModel(config.model, among: INRClassificationExperiment.modelNames, zoo: config.zoo)
+            let split = try config.split(count: data.count)
+            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
+            result = try INRClassificationExperiment.run(
+                model: config.model, data: data, split: split, configuration: config.training, size: config.size,
+                checkpoint: checkpoint, progress: progress)
+            dataNote = "\(data.count) SIRENs of \(data.classCount) classes, \(data.skipped) left out (diverged or non-finite)"
+        case .inrEditing:
+            let edit = try config.imageEdit()
+            let data = try INREditingExperiment.load(zoo: zooURL, edit: edit, epoch: config.zooEpoch)
+            try requireModel(config.model, among: INREditingExperiment.modelNames, zoo: config.zoo)
+            let split = try config.split(count: data.count)
+            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
+            var trained: (Module & WeightSpaceLayer)?
+            result = try INREditingExperiment.run(
+                model: config.model, data: data, split: split, configuration: config.training, size: config.size,
+                checkpoint: checkpoint, progress: progress, trainedModel: { trained = $0 })
+            if let trained {
+                try INREditingExperiment.writeGallery(model: trained, data: data, indices: Array(split.test.prefix(8)),
+                                                      to: outDir.appendingPathComponent(editGalleryFileName))
+            }
+            dataNote = "\(data.count) SIRENs, edit \(edit.rawValue), \(data.skipped) left out (diverged or non-finite); edited test images: \(editGalleryFileName)"
+        }
+        var row = result
+        row.configuration.merge(config.reportEntries) { _, new in new }
+        let report = ExperimentReport(
+            title: "\(config.model) on \(row.zoo) (\(config.task.rawValue))", results: [row],
+            notes: [dataNote, "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
+        try report.write(to: outDir)
+        return report
+    }
+
+    /// The file an inr-editing run draws its first test members' edits into.
+    public static let editGalleryFileName = "edits.svg"
+
+    static func requireModel(_ name: String, among names: [String], zoo: String) throws {
+        guard names.contains(name) else {
+            throw ExperimentError.unknownModel("\(name) does not fit \(zoo); models for it: \(names.joined(separator: ", "))")
         }
     }
 
@@ -150,63 +168,98 @@ public enum ExperimentRunner {
     public static func evaluate(run: URL, zoo: URL? = nil, reportDirectory: URL? = nil) throws -> ExperimentReport {
         let config = try configuration(ofRun: run)
         try config.validate()
-        try ensureAvailable(config.task)
         let checkpoint = run.appendingPathComponent(checkpointFileName)
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw ExperimentError.invalidRun("\(run.path) has no \(checkpointFileName): the run has not finished an epoch yet")
         }
 
-        switch config.task {
-        case .generalization:
-            // The run's own zoo gives the split and the training-set size the checkpoint must match.
-            let ownData: GeneralizationExperiment.Data?
-            if zoo == nil {
-                ownData = try GeneralizationExperiment.load(zoo: URL(fileURLWithPath: config.zoo), epoch: config.zooEpoch)
-            } else {
-                ownData = try? GeneralizationExperiment.load(zoo: URL(fileURLWithPath: config.zoo), epoch: config.zooEpoch)
-            }
-            let data = try zoo.map { try GeneralizationExperiment.load(zoo: $0) } ?? ownData!
-            if let own = ownData, zoo != nil {
-                let a = weightSpaceDescription(own.weights, own.transformerConfiguration)
-                let b = weightSpaceDescription(data.weights, data.transformerConfiguration)
-                guard a == b else {
-                    throw ExperimentError.incompatibleZoo("\(zoo!.path) has weight space \(b), the run was trained on \(a)")
-                }
-            }
-            let split = try ownData.map { try config.split(count: $0.targets.count) }
-            let model = try GeneralizationExperiment.makeModel(name: config.model, for: data, size: config.size, seed: config.seed)
-            let history: MetanetworkTrainingHistory
+        // Each task rebuilds its model, loads the best weights (checked against the run's
+        // configuration and training-set size) and evaluates; the report is assembled below.
+        struct Outcome {
+            var zooName: String, parameters: Int, history: MetanetworkTrainingHistory
+            var metrics: [String: Double], robustness: [String: Double]
+            var predictions: [Double]? = nil, actual: [Double]? = nil
+            var evaluated: Int, split: DataSplit
+        }
+        func best(_ module: Module, trainCount: Int) throws -> MetanetworkTrainingHistory {
             do {
-                history = try MetanetworkTrainer.loadBestWeights(from: checkpoint, into: model.module, configuration: config.training,
-                                                                 memberCount: split?.train.count)
+                return try MetanetworkTrainer.loadBestWeights(from: checkpoint, into: module, configuration: config.training,
+                                                              memberCount: trainCount)
             } catch {
                 throw ExperimentError.invalidRun("\(error)")
             }
-            let members = zoo == nil ? split!.test : Array(0..<data.targets.count)
-            let evaluation = try GeneralizationExperiment.evaluate(model, on: data, members: members, seed: config.seed)
-            var entries = config.reportEntries
-            entries["run"] = run.standardizedFileURL.path
-            entries["evaluated_on"] = zoo == nil ? "test split of \(config.zoo)" : "all \(members.count) members of \(zoo!.standardizedFileURL.path)"
-            if let split { entries["train/val/test"] = "\(split.train.count)/\(split.validation.count)/\(split.test.count)" }
-            let result = ModelResult(
-                model: config.model, zoo: data.name, task: config.task.rawValue, parameters: model.module.parameterCount,
-                trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, epochs: history.epochs.count,
-                bestEpoch: history.bestEpoch, metrics: evaluation.metrics, robustness: evaluation.robustness,
-                configuration: entries, learningCurve: history.epochs,
-                predictions: evaluation.predictions, actual: evaluation.actual)
-            var notes = ["evaluated \(members.count) members (\(entries["evaluated_on"]!)) with the best weights of epoch \(history.bestEpoch)"]
-            let finished = history.stoppedEarly || history.epochs.count >= config.epochs
-            if !finished {
-                notes.append("the run is unfinished: \(history.epochs.count) of \(config.epochs) epochs; rerun nfn train to finish it")
-            }
-            let report = ExperimentReport(title: "evaluation of \(config.model) (\(run.lastPathComponent)) on \(data.name)",
-                                          results: [result], notes: notes)
-            let dir = reportDirectory ?? run.appendingPathComponent(zoo == nil ? "evaluation" : "evaluation-\(data.name)")
-            try report.write(to: dir)
-            return report
-        case .inrClassification, .inrEditing:
-            throw notWired(config.task)
         }
+        let ownZoo = URL(fileURLWithPath: config.zoo)
+        let outcome: Outcome
+        switch config.task {
+        case .generalization:
+            // The run's own zoo gives the split, the training-set size the checkpoint must match and
+            // the training targets behind the model's logit offset.
+            let own = try GeneralizationExperiment.load(zoo: ownZoo, epoch: config.zooEpoch)
+            let data = try zoo.map { try GeneralizationExperiment.load(zoo: $0) } ?? own
+            let a = weightSpaceDescription(own.weights, own.transformerConfiguration)
+            let b = weightSpaceDescription(data.weights, data.transformerConfiguration)
+            guard a == b else {
+                throw ExperimentError.incompatibleZoo("\(data.name) has weight space \(b), the run was trained on \(a)")
+            }
+            let split = try config.split(groups: own.members)
+            let model = try GeneralizationExperiment.makeModel(name: config.model, for: data, size: config.size, seed: config.seed,
+                                                               trainingTargets: split.train.map { own.targets[$0] })
+            let history = try best(model.module, trainCount: split.train.count)
+            let members = zoo == nil ? split.test : Array(0..<data.targets.count)
+            let e = try GeneralizationExperiment.evaluate(model, on: data, members: members, seed: config.seed)
+            outcome = Outcome(zooName: data.name, parameters: model.module.parameterCount, history: history, metrics: e.metrics,
+                              robustness: e.robustness, predictions: e.predictions, actual: e.actual,
+                              evaluated: members.count, split: split)
+        case .inrClassification:
+            let own = try INRClassificationExperiment.load(zoo: ownZoo, epoch: config.zooEpoch)
+            let data = try zoo.map { try INRClassificationExperiment.load(zoo: $0) } ?? own
+            guard data.classCount == own.classCount, data.zoo.features.widths == own.zoo.features.widths else {
+                throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or classes than \(own.zoo.name), which the run was trained on")
+            }
+            let split = try config.split(count: own.count)
+            let model = try INRClassificationExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
+            let history = try best(model, trainCount: split.train.count)
+            let members = zoo == nil ? split.test : Array(0..<data.count)
+            let e = try INRClassificationExperiment.evaluateWithRobustness(model: model, data: data, indices: members, seed: config.seed)
+            outcome = Outcome(zooName: data.zoo.name, parameters: model.parameterCount, history: history, metrics: e.metrics,
+                              robustness: e.robustness, evaluated: members.count, split: split)
+        case .inrEditing:
+            let edit = try config.imageEdit()
+            let own = try INREditingExperiment.load(zoo: ownZoo, edit: edit, epoch: config.zooEpoch)
+            let data = try zoo.map { try INREditingExperiment.load(zoo: $0, edit: edit) } ?? own
+            guard data.zoo.features.widths == own.zoo.features.widths, data.height == own.height, data.width == own.width else {
+                throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or image sizes than \(own.zoo.name), which the run was trained on")
+            }
+            let split = try config.split(count: own.count)
+            let model = try INREditingExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
+            let history = try best(model, trainCount: split.train.count)
+            let members = zoo == nil ? split.test : Array(0..<data.count)
+            let e = try INREditingExperiment.evaluateWithRobustness(model: model, data: data, indices: members, seed: config.seed)
+            outcome = Outcome(zooName: data.zoo.name, parameters: model.parameterCount, history: history, metrics: e.metrics,
+                              robustness: e.robustness, evaluated: members.count, split: split)
+        }
+
+        var entries = config.reportEntries
+        entries["run"] = run.standardizedFileURL.path
+        entries["evaluated_on"] = zoo == nil ? "test split of \(config.zoo)" : "all \(outcome.evaluated) members of \(zoo!.standardizedFileURL.path)"
+        entries["train/val/test"] = "\(outcome.split.train.count)/\(outcome.split.validation.count)/\(outcome.split.test.count)"
+        let history = outcome.history
+        let result = ModelResult(
+            model: config.model, zoo: outcome.zooName, task: config.task.rawValue, parameters: outcome.parameters,
+            trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, epochs: history.epochs.count,
+            bestEpoch: history.bestEpoch, metrics: outcome.metrics, robustness: outcome.robustness,
+            configuration: entries, learningCurve: history.epochs,
+            predictions: outcome.predictions, actual: outcome.actual)
+        var notes = ["evaluated \(outcome.evaluated) members (\(entries["evaluated_on"]!)) with the best weights of epoch \(history.bestEpoch)"]
+        if !(history.stoppedEarly || history.epochs.count >= config.epochs) {
+            notes.append("the run is unfinished: \(history.epochs.count) of \(config.epochs) epochs; rerun nfn train to finish it")
+        }
+        let report = ExperimentReport(title: "evaluation of \(config.model) (\(run.lastPathComponent)) on \(outcome.zooName)",
+                                      results: [result], notes: notes)
+        let dir = reportDirectory ?? run.appendingPathComponent(zoo == nil ? "evaluation" : "evaluation-\(outcome.zooName)")
+        try report.write(to: dir)
+        return report
     }
 
     static func weightSpaceDescription(_ w: ZooWeights, _ t: SmallTransformer.Configuration?) -> String {

@@ -31,6 +31,12 @@ public enum GeneralizationExperiment {
         public var transformerConfiguration: SmallTransformer.Configuration?
         /// Checkpoints left out (diverged or NaN/∞ weights).
         public var skipped: Int
+        /// The zoo member each checkpoint belongs to, aligned with `targets`: split with
+        /// ``DataSplit/init(groups:trainFraction:validationFraction:seed:)`` so that checkpoints
+        /// of one member never straddle train and test.
+        public var members: [Int]
+        /// The checkpoint epochs loaded.
+        public var epochs: [Int]
     }
 
     /// Loads the checkpoints of `epoch` (default: the last checkpoint epoch) of the zoo at `directory`.
@@ -39,11 +45,31 @@ public enum GeneralizationExperiment {
     ///   without test accuracies (SIREN zoos) or with fewer than 10 usable checkpoints.
     public static func load(zoo directory: URL, epoch: Int? = nil) throws -> Data {
         let reader = try ZooReader(directory: directory)
+        guard let e = epoch ?? reader.epochs.last else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
+        return try load(reader, directory: directory, epochs: [e])
+    }
+
+    /// Loads the checkpoints of several epochs of the zoo at `directory` (all of its checkpoint
+    /// epochs when `epochs` is empty) — more samples and a wider accuracy range from the same
+    /// training runs. Split the result by ``Data/members``.
+    ///
+    /// - Throws: as ``load(zoo:epoch:)``, and ``ExperimentError/incompatibleZoo(_:)`` for an
+    ///   epoch the zoo did not checkpoint.
+    public static func load(zoo directory: URL, epochs: [Int]) throws -> Data {
+        let reader = try ZooReader(directory: directory)
+        let chosen = epochs.isEmpty ? reader.epochs : epochs
+        for e in chosen where !reader.epochs.contains(e) {
+            throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints at epoch \(e) (it has \(reader.epochs.map(String.init).joined(separator: ", ")))")
+        }
+        return try load(reader, directory: directory, epochs: chosen)
+    }
+
+    static func load(_ reader: ZooReader, directory: URL, epochs: [Int]) throws -> Data {
         guard reader.family != .siren else {
             throw ExperimentError.incompatibleZoo("\(directory.path) is a SIREN zoo: it has no test accuracies to predict")
         }
-        guard let e = epoch ?? reader.epochs.last else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
-        let checkpoints = reader.checkpoints(epoch: e)
+        let checkpoints = epochs.flatMap { reader.checkpoints(epoch: $0) }
+        guard !checkpoints.isEmpty else { throw ExperimentError.incompatibleZoo("\(directory.path) has no checkpoints") }
         let weights: ZooWeights, kept: [ZooCheckpoint], skipped: Int
         var transformerConfiguration: SmallTransformer.Configuration? = nil
         if reader.family == .transformer {
@@ -56,10 +82,11 @@ public enum GeneralizationExperiment {
         }
         let targets = kept.map { $0.testAccuracy ?? 0 }
         guard targets.count >= 10 else {
-            throw ExperimentError.incompatibleZoo("\(directory.path) has only \(targets.count) usable checkpoints at epoch \(e)")
+            throw ExperimentError.incompatibleZoo("\(directory.path) has only \(targets.count) usable checkpoints at epoch(s) \(epochs.map(String.init).joined(separator: ", "))")
         }
         return Data(name: directory.lastPathComponent, weights: weights, targets: targets,
-                    transformerConfiguration: transformerConfiguration, skipped: skipped)
+                    transformerConfiguration: transformerConfiguration, skipped: skipped,
+                    members: kept.map(\.member), epochs: epochs)
     }
 
     /// The model names that fit a zoo's weight space.
@@ -87,6 +114,10 @@ public enum GeneralizationExperiment {
         /// `forward(weights, members, tape)`: the `[members.count, 1]` logits for those members of
         /// `weights` (which must be of the weight space the model was made for).
         public let forward: (ZooWeights, [Int], Tape?) throws -> Variable
+        /// Added to the module's output logit: ``GeneralizationPrediction/logitOffset(_:)`` of the
+        /// training targets, so an untrained model predicts the mean training accuracy. Part of
+        /// the trained model: evaluation must use the offset training used.
+        public let logitOffset: Float
 
         /// The forward pass on fixed weights, as ``GeneralizationPrediction`` expects it.
         public func forward(on weights: ZooWeights) -> GeneralizationPrediction.Forward {
@@ -109,10 +140,13 @@ public enum GeneralizationExperiment {
     /// Builds the metanetwork `name` for the weight space of `weights`, initialised from
     /// `seed` (the same seed gives the same initial weights).
     ///
+    /// - Parameter trainingTargets: the training members' accuracies; their mean sets the
+    ///   model's ``Model/logitOffset`` (empty: no offset).
     /// - Throws: ``ExperimentError/unknownModel(_:)`` listing the models that fit the weight space.
     public static func makeModel(name: String, for data: Data, size: MetanetworkKind.Size = .standard,
-                                 seed: UInt64) throws -> Model {
+                                 seed: UInt64, trainingTargets: [Float]) throws -> Model {
         var rng = SeededGenerator(seed: seed &+ 0x5EED)
+        let offset = GeneralizationPrediction.logitOffset(trainingTargets)
         switch data.weights {
         case .feedforward(let f):
             guard let kind = MetanetworkKind(rawValue: name) else {
@@ -123,8 +157,8 @@ public enum GeneralizationExperiment {
             let m = try kind.makePredictor(architecture: arch, size: size, rng: &rng)
             return Model(module: m, name: name, forward: { w, idx, tape in
                 guard case .feedforward(let ff) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
-                return m(WeightSpaceVariables(ff.gathering(members: idx), tape: tape))
-            })
+                return m(WeightSpaceVariables(ff.gathering(members: idx), tape: tape)) + offset
+            }, logitOffset: offset)
         case .transformer:
             guard let kind = TransformerMetanetworkKind(rawValue: name) else {
                 throw ExperimentError.unknownModel("\(name) (for transformer zoos: \(modelNames(for: data.weights).joined(separator: ", ")))")
@@ -132,8 +166,8 @@ public enum GeneralizationExperiment {
             let (m, forward) = try kind.make(configuration: data.transformerConfiguration ?? .init(), size: size, rng: &rng)
             return Model(module: m, name: name, forward: { w, idx, tape in
                 guard case .transformer(let t) = w else { throw ExperimentError.incompatibleZoo("weight space changed") }
-                return try forward(t.gathering(members: idx), tape)
-            })
+                return try forward(t.gathering(members: idx), tape) + offset
+            }, logitOffset: offset)
         }
     }
 
@@ -169,7 +203,8 @@ public enum GeneralizationExperiment {
     public static func run(model name: String, data: Data, split: DataSplit, configuration: MetanetworkTrainingConfiguration,
                            size: MetanetworkKind.Size = .standard, checkpoint: URL? = nil,
                            progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> ModelResult {
-        let model = try makeModel(name: name, for: data, size: size, seed: configuration.seed)
+        let model = try makeModel(name: name, for: data, size: size, seed: configuration.seed,
+                                  trainingTargets: split.train.map { data.targets[$0] })
         let start = Date()
         let (_, history, _) = try GeneralizationPrediction.train(
             model: model.module, targets: data.targets, split: split, configuration: configuration, checkpoint: checkpoint,
@@ -182,8 +217,9 @@ public enum GeneralizationExperiment {
             metrics: evaluation.metrics, robustness: evaluation.robustness,
             configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
                             "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
-                            "patience": "\(configuration.patience)", "seed": "\(configuration.seed)", "size": size.rawValue,
-                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"],
+                            "patience": "\(configuration.patience)", "logit_offset": String(format: "%.4f", model.logitOffset), "seed": "\(configuration.seed)", "size": size.rawValue,
+                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)",
+                            "zoo_epochs": data.epochs.map(String.init).joined(separator: ",")],
             learningCurve: history.epochs, predictions: evaluation.predictions, actual: evaluation.actual)
     }
 }

@@ -36,6 +36,21 @@ public enum GeneralizationPrediction {
     /// `forward(indices, tape)` returns the model's `[b, 1]` logits for those members.
     public typealias Forward = ([Int], Tape?) throws -> Variable
 
+    /// The logit of the mean training accuracy (clamped to [0.01, 0.99]), added to a model's
+    /// output so that an untrained predictor already predicts the mean.
+    ///
+    /// Why: the predictors start near logit 0 (accuracy 0.5); with the few hundred Adam steps a
+    /// zoo of a few hundred members allows, the output bias alone cannot travel to a mean accuracy
+    /// of 0.25 (logit −1.1), so the validation τ used for early stopping is measured on predictions
+    /// that are still dominated by that drift. Starting at the mean leaves training to learn the
+    /// ranking.
+    public static func logitOffset(_ trainingTargets: [Float]) -> Float {
+        guard !trainingTargets.isEmpty else { return 0 }
+        let mean = trainingTargets.reduce(0, +) / Float(trainingTargets.count)
+        let p = Swift.min(Swift.max(mean, 0.01), 0.99)
+        return Foundation.log(p / (1 - p))
+    }
+
     /// Predicted accuracies (sigmoid of the logits) for `indices`, in order, without a tape.
     public static func predict(_ forward: Forward, indices: [Int], batchSize: Int = 64) throws -> [Double] {
         var out: [Double] = []

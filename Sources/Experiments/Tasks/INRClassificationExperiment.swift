@@ -140,6 +140,27 @@ public enum INRClassificationExperiment {
         return ["accuracy": Double(correct) / Double(labels.count), "loss": Double(loss)]
     }
 
+    /// The test report of a trained classifier on the members at `indices`: `accuracy`, `loss`
+    /// and `chance` (the most frequent class's share among them), and the accuracy on copies of
+    /// those members each moved by its own random element of every group in ``augmentations``
+    /// (seeded by `seed`). Invariant models keep their accuracy there.
+    public static func evaluateWithRobustness(model: Module & WeightSpaceModel, data: Data, indices: [Int],
+                                              seed: UInt64) throws -> (metrics: [String: Double], robustness: [String: Double]) {
+        model.eval()
+        var metrics = evaluate(model: model, data: data, indices: indices)
+        let labels = indices.map { data.labels[$0] }
+        let mostFrequent = Dictionary(grouping: labels, by: { $0 }).values.map(\.count).max() ?? 0
+        metrics["chance"] = Double(mostFrequent) / Double(Swift.max(labels.count, 1))
+        var robustness: [String: Double] = [:]
+        let features = data.features.gathering(members: indices)
+        for aug in augmentations {
+            let moved = try Robustness.augment(features, with: aug, seed: seed &+ 77)
+            robustness[aug.description] = score(model: model, features: moved, indices: Array(0..<indices.count),
+                                                labels: labels)["accuracy"]
+        }
+        return (metrics, robustness)
+    }
+
     /// Trains classifier `name` on `split.train` (validation accuracy for early stopping; the
     /// best-validation weights are kept), then evaluates it on `split.test` and on the
     /// augmented test sets of the robustness protocol.
@@ -166,18 +187,8 @@ public enum INRClassificationExperiment {
             progress: progress)
         let seconds = Date().timeIntervalSince(start)
         trainedModel?(model)
-        var metrics = evaluate(model: model, data: data, indices: split.test)
-        let testLabels = split.test.map { data.labels[$0] }
-        let mostFrequent = Dictionary(grouping: testLabels, by: { $0 }).values.map(\.count).max() ?? 0
-        metrics["chance"] = Double(mostFrequent) / Double(Swift.max(testLabels.count, 1))
-
-        var robustness: [String: Double] = [:]
-        let testFeatures = data.features.gathering(members: split.test)
-        for aug in augmentations {
-            let moved = try Robustness.augment(testFeatures, with: aug, seed: configuration.seed &+ 77)
-            robustness[aug.description] = score(model: model, features: moved, indices: Array(0..<split.test.count),
-                                                labels: testLabels)["accuracy"]
-        }
+        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: split.test,
+                                                               seed: configuration.seed)
         return ModelResult(
             model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
             trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,

@@ -132,6 +132,22 @@ public enum INREditingExperiment {
         return ["mse": total / Double(indices.count * data.height * data.width)]
     }
 
+    /// The test report of a trained editor on the members at `indices`: `mse` of the edited
+    /// SIRENs against the edited images (also as `loss`), `no_edit_mse` of the unedited SIRENs,
+    /// and the edited MSE after moving each member by its own random hidden-neuron permutation
+    /// (seeded by `seed`) — an equivariant editor's edit moves with its input, so it stays.
+    public static func evaluateWithRobustness(model: Module & WeightSpaceLayer, data: Data, indices: [Int],
+                                              seed: UInt64) throws -> (metrics: [String: Double], robustness: [String: Double]) {
+        model.eval()
+        let mse = evaluate(model: model, data: data, indices: indices)["mse"] ?? .nan
+        let reference = evaluate(model: nil, data: data, indices: indices)["mse"] ?? .nan
+        let moved = try Robustness.augment(data.features.gathering(members: indices), with: .permutation, seed: seed &+ 77)
+        let permuted = evaluate(model: model, data: data, indices: Array(0..<indices.count), features: moved,
+                                targetIndices: indices)["mse"] ?? .nan
+        return (["mse": mse, "no_edit_mse": reference, "loss": mse],
+                [Robustness.Augmentation.permutation.description: permuted])
+    }
+
     /// Trains editor `name` on `split.train` (−MSE on `split.validation` for early stopping; the
     /// best weights are kept) and evaluates it on `split.test`.
     ///
@@ -159,17 +175,12 @@ public enum INREditingExperiment {
             progress: progress)
         let seconds = Date().timeIntervalSince(start)
         trainedModel?(model)
-        let mse = evaluate(model: model, data: data, indices: split.test)["mse"] ?? .nan
-        let reference = evaluate(model: nil, data: data, indices: split.test)["mse"] ?? .nan
-        let moved = try Robustness.augment(data.features.gathering(members: split.test), with: .permutation,
-                                           seed: configuration.seed &+ 77)
-        let permuted = evaluate(model: model, data: data, indices: Array(0..<split.test.count), features: moved,
-                                targetIndices: split.test)["mse"] ?? .nan
+        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: split.test,
+                                                               seed: configuration.seed)
         return ModelResult(
             model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
             trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
-            metrics: ["mse": mse, "no_edit_mse": reference, "loss": mse],
-            robustness: [Robustness.Augmentation.permutation.description: permuted],
+            metrics: metrics, robustness: robustness,
             configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
                             "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
                             "weight_decay": "\(configuration.weightDecay)",
