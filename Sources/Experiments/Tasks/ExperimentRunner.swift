@@ -101,7 +101,7 @@ public enum ExperimentRunner {
 
     static func requireModel(_ name: String, among names: [String], zoo: String) throws {
         guard names.contains(name) else {
-            throw ExperimentError.unknownModel("\(name) does not fit \(zoo); models for it: \(names.joined(separator: ", "))")
+            throw ExperimentError.unknownModel("\(name) does not fit \(zoo); models for its weight space: \(names.joined(separator: ", "))")
         }
     }
 
