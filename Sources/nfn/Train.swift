@@ -31,6 +31,8 @@ struct Train: ParsableCommand {
     @Option(help: "Output folder for config.yaml, the checkpoint and the report.") var out: String?
     @Option(name: [.customLong("zoo-epoch"), .customLong("epoch")], help: "Zoo checkpoint epoch to use (default: the last).")
     var zooEpoch: Int?
+    @Option(help: ArgumentHelp("Several zoo checkpoint epochs together, e.g. 1,2 (generalization; split by member).", valueName: "list"))
+    var zooEpochs: String?
     @Option(help: "Maximum epochs (default 30).") var epochs: Int?
     @Option(help: "Batch size in zoo members (default 32).") var batchSize: Int?
     @Option(help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default adam).")
@@ -64,6 +66,13 @@ struct Train: ParsableCommand {
         if let zoo { c.zoo = zoo }
         if let out { c.out = out }
         if let zooEpoch { c.zooEpoch = zooEpoch }
+        if let zooEpochs {
+            let parsed = zooEpochs.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--zoo-epochs expects comma-separated integers, e.g. 1,2; got '\(zooEpochs)'")
+            }
+            c.zooEpochs = parsed.compactMap { $0 }
+        }
         if let epochs { c.epochs = epochs }
         if let batchSize { c.batchSize = batchSize }
         if let optimizer {

@@ -63,10 +63,27 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(try ExperimentConfiguration.load(from: dir.appendingPathComponent("config.yaml")) == c)
     }
 
+    @Test func severalZooEpochsParseRoundTripAndExcludeASingleEpoch() throws {
+        let c = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nout: o\nzoo_epochs: [1, 2]\n")
+        #expect(c.zooEpochs == [1, 2] && c.zooEpoch == nil)
+        try c.validate(requireOut: true)
+        #expect(try ExperimentConfiguration(yaml: c.yaml) == c)
+        var both = c
+        both.zooEpoch = 2
+        #expect(configurationError { try both.validate() }?.contains("exclude each other") == true)
+        var inr = c
+        inr.task = .inrClassification
+        inr.model = "hnp"
+        #expect(configurationError { try inr.validate() }?.contains("only task generalization") == true)
+        var repeated = c
+        repeated.zooEpochs = [2, 2]
+        #expect(configurationError { try repeated.validate() }?.contains("distinct epochs") == true)
+    }
+
     @Test func anUnknownKeyIsAnErrorListingTheValidKeys() {
         let m = configurationError { _ = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nepoch: 3\n", source: "run.yaml") }
         #expect(m?.hasPrefix("run.yaml: unknown key 'epoch'") == true, "\(m ?? "no error")")
-        #expect(m?.contains("zoo_epoch, epochs, batch_size") == true)
+        #expect(m?.contains("zoo_epoch, zoo_epochs, epochs, batch_size") == true)
     }
 
     @Test func aWrongTypeNamesTheFileAndTheKey() {

@@ -42,6 +42,9 @@ private enum Fixture {
     static let zoo: URL = generate("cnn-zoo", ["--family", "cnn", "--members", "48", "--epochs", "1", "--seed", "0"])
     /// Another zoo of the same weight space (other seed, fewer members).
     static let otherZoo: URL = generate("cnn-zoo-b", ["--family", "cnn", "--members", "16", "--epochs", "1", "--seed", "7"])
+    /// Checkpoints at epochs 1 and 2 (24 members), for runs on several epochs.
+    static let twoEpochZoo: URL = generate("cnn-zoo-2ep", ["--family", "cnn", "--members", "24", "--epochs", "2",
+                                                           "--checkpoint-epochs", "1,2", "--seed", "4"])
     /// A zoo of another weight space.
     static let mlpZoo: URL = generate("mlp-zoo", ["--family", "mlp", "--members", "12", "--epochs", "1", "--seed", "1"])
 
@@ -254,6 +257,21 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
         let clash = try runNFN(["train", "--config", file.path, "--epochs", "3", "--out", out.path, "--seed", "5"])
         #expect(clash.status == 1)
         #expect(clash.stderr.contains("differs in: epochs"), "\(clash.stderr)")
+    }
+
+    @Test func severalZooEpochsSplitByMemberAndEvaluateExactly() throws {
+        let out = scratchFolder("two-epochs")
+        let r = try runNFN(["train", "--model", "statnn", "--zoo", Fixture.twoEpochZoo.path, "--zoo-epochs", "1,2",
+                            "--out", out.path, "--epochs", "3", "--seed", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let trained = try jsonObject(r.stdout)
+        let configuration = try #require(trained["configuration"] as? [String: String])
+        #expect(configuration["zoo_epochs"] == "1,2")
+        // 24 members × 2 checkpoints; the split counts checkpoints, members kept whole (14/4/6 members).
+        #expect(configuration["train/val/test"] == "28/8/12", "\(configuration)")
+        let e = try runNFN(["evaluate", "--run", out.path, "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(try jsonObject(e.stdout)["metrics"] as? [String: Double] == trained["metrics"] as? [String: Double])
     }
 
     @Test func badConfigurationsFailWithTheFileNameAndWriteNothing() throws {

@@ -36,6 +36,8 @@ public enum ExperimentTask: String, Codable, Sendable, CaseIterable {
 /// zoo: zoos/cnn               # zoo folder (nfn zoo generate / import)
 /// out: runs/hnp               # checkpoint, config.yaml and the report
 /// zoo_epoch: 2                # zoo checkpoint epoch (default: the last)
+/// zoo_epochs: [1, 2]          # generalization only, instead of zoo_epoch: several epochs' checkpoints,
+///                             # split so that a member's checkpoints stay in one part
 /// epochs: 30
 /// batch_size: 32
 /// optimizer: adam             # sgd | momentum | adam | adamw | rmsprop
@@ -62,6 +64,9 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     public var out: String?
     /// The zoo checkpoint epoch to use (nil: the zoo's last checkpoint epoch).
     public var zooEpoch: Int?
+    /// Several zoo checkpoint epochs to use together (generalization only; excludes `zooEpoch`):
+    /// more samples from the same training runs, split by member.
+    public var zooEpochs: [Int]?
     /// Maximum training epochs.
     public var epochs = 30
     /// Zoo members per optimizer step.
@@ -93,6 +98,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, model, zoo, out
         case zooEpoch = "zoo_epoch"
+        case zooEpochs = "zoo_epochs"
         case epochs
         case batchSize = "batch_size"
         case optimizer
@@ -149,6 +155,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         self.zoo = zoo
         out = try c.decodeIfPresent(String.self, forKey: .out)
         zooEpoch = try c.decodeIfPresent(Int.self, forKey: .zooEpoch)
+        zooEpochs = try c.decodeIfPresent([Int].self, forKey: .zooEpochs)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         optimizer = try named(.optimizer, "optimizer", default: optimizer)
@@ -175,6 +182,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         try c.encode(zoo, forKey: .zoo)
         try c.encodeIfPresent(out, forKey: .out)
         try c.encodeIfPresent(zooEpoch, forKey: .zooEpoch)
+        try c.encodeIfPresent(zooEpochs, forKey: .zooEpochs)
         try c.encode(epochs, forKey: .epochs)
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(optimizer, forKey: .optimizer)
@@ -214,6 +222,13 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         guard !zoo.isEmpty else { throw bad("zoo: the zoo folder must not be empty") }
         if requireOut, (out ?? "").isEmpty { throw bad("out: an output folder is required (--out or 'out:' in the config file)") }
         if let e = zooEpoch, e < 0 { throw bad("zoo_epoch must be ≥ 0, got \(e)") }
+        if let es = zooEpochs {
+            guard zooEpoch == nil else { throw bad("zoo_epoch and zoo_epochs exclude each other; give one") }
+            guard task == .generalization else { throw bad("zoo_epochs: only task generalization uses several epochs; use zoo_epoch") }
+            guard !es.isEmpty, es.allSatisfy({ $0 >= 0 }), Set(es).count == es.count else {
+                throw bad("zoo_epochs must be a non-empty list of distinct epochs ≥ 0, got \(es)")
+            }
+        }
         guard epochs >= 1 else { throw bad("epochs must be ≥ 1, got \(epochs)") }
         guard batchSize >= 1 else { throw bad("batch_size must be ≥ 1, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning_rate must be a finite number > 0, got \(learningRate)") }
@@ -272,6 +287,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
             "train_fraction": "\(trainFraction)", "validation_fraction": "\(validationFraction)",
         ]
         if let zooEpoch { d["zoo_epoch"] = "\(zooEpoch)" }
+        if let zooEpochs { d["zoo_epochs"] = zooEpochs.map(String.init).joined(separator: ",") }
         if let edit { d["edit"] = edit }
         if let out { d["out"] = out }
         return d
@@ -324,6 +340,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
                      "task: \(task.rawValue)", "model: \(q(model))", "zoo: \(q(zoo))"]
         if let out { lines.append("out: \(q(out))") }
         if let zooEpoch { lines.append("zoo_epoch: \(zooEpoch)") }
+        if let zooEpochs { lines.append("zoo_epochs: [\(zooEpochs.map(String.init).joined(separator: ", "))]") }
         lines += ["epochs: \(epochs)", "batch_size: \(batchSize)", "optimizer: \(optimizer.rawValue)",
                   "learning_rate: \(learningRate)", "weight_decay: \(weightDecay)", "patience: \(patience)",
                   "seed: \(seed)", "size: \(size.rawValue)", "train_fraction: \(trainFraction)",

@@ -54,7 +54,7 @@ public enum ExperimentRunner {
         let result: ModelResult, dataNote: String
         switch config.task {
         case .generalization:
-            let data = try GeneralizationExperiment.load(zoo: zooURL, epoch: config.zooEpoch)
+            let data = try loadGeneralization(zoo: zooURL, configuration: config)
             try requireModel(config.model, among: GeneralizationExperiment.modelNames(for: data.weights), zoo: config.zoo)
             let split = try config.split(groups: data.members)
             let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
@@ -94,6 +94,14 @@ public enum ExperimentRunner {
             notes: [dataNote, "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
         try report.write(to: outDir)
         return report
+    }
+
+    /// The checkpoints a configuration names: `zoo_epochs`, or `zoo_epoch` (default: the last).
+    ///
+    /// Used for evaluation on another zoo too, which therefore needs the same checkpoint epochs.
+    static func loadGeneralization(zoo: URL, configuration c: ExperimentConfiguration) throws -> GeneralizationExperiment.Data {
+        if let epochs = c.zooEpochs { return try GeneralizationExperiment.load(zoo: zoo, epochs: epochs) }
+        return try GeneralizationExperiment.load(zoo: zoo, epoch: c.zooEpoch)
     }
 
     /// The file an inr-editing run draws its first test members' edits into.
@@ -195,8 +203,8 @@ public enum ExperimentRunner {
         case .generalization:
             // The run's own zoo gives the split, the training-set size the checkpoint must match and
             // the training targets behind the model's logit offset.
-            let own = try GeneralizationExperiment.load(zoo: ownZoo, epoch: config.zooEpoch)
-            let data = try zoo.map { try GeneralizationExperiment.load(zoo: $0) } ?? own
+            let own = try loadGeneralization(zoo: ownZoo, configuration: config)
+            let data = try zoo.map { try loadGeneralization(zoo: $0, configuration: config) } ?? own
             let a = weightSpaceDescription(own.weights, own.transformerConfiguration)
             let b = weightSpaceDescription(data.weights, data.transformerConfiguration)
             guard a == b else {
