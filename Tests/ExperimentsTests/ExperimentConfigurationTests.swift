@@ -63,6 +63,17 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(try ExperimentConfiguration.load(from: dir.appendingPathComponent("config.yaml")) == c)
     }
 
+    @Test func everyExampleConfigParsesAndValidates() throws {
+        let folder = repositoryRoot.appendingPathComponent("Examples/configs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files == ["generalization-hnp.yaml", "inr-classification-hnp.yaml", "inr-editing-dilate.yaml"])
+        for file in files {
+            let c = try ExperimentConfiguration.load(from: folder.appendingPathComponent(file))
+            try c.validate(requireOut: true)
+            #expect(file.hasPrefix(c.task.rawValue), "\(file) runs task \(c.task.rawValue)")
+        }
+    }
+
     @Test func severalZooEpochsParseRoundTripAndExcludeASingleEpoch() throws {
         let c = try ExperimentConfiguration(yaml: "model: hnp\nzoo: z\nout: o\nzoo_epochs: [1, 2]\n")
         #expect(c.zooEpochs == [1, 2] && c.zooEpoch == nil)
