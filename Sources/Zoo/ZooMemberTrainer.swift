@@ -11,7 +11,9 @@ import LinearAlgebra
 /// **Everything about member `i` derives from `(spec.seed, i)` alone.** With
 /// `root = SeededGenerator(seed: spec.seed).split(stream: i)`:
 /// - sub-stream 0: hyper-parameters (each from its own sub-stream of it, see ``HyperparameterSpace``);
-/// - sub-stream 1: weight initialisation (and the dropout layers' seeds);
+/// - sub-stream 1: weight initialisation (and the dropout layers' seeds) — unless the spec asks
+///   for a shared initialisation (``ZooTrainingSpec/sharedInitialization``), which every member
+///   draws from the same zoo-wide stream;
 /// - sub-stream 2: the member's training subset (``LabeledImageDataset/fraction(_:rng:)``);
 /// - sub-stream 3: the mini-batch order (the training configuration's seed).
 ///
@@ -31,6 +33,10 @@ public enum ZooMemberTrainer {
     }
 
     /// Member `member`'s root generator.
+    /// The stream of `SeededGenerator(seed: zoo seed)` that shared initial weights come from (far
+    /// from the member streams `0..<members`).
+    static let sharedInitializationStream: UInt64 = 0x5AED_0000_0000_0001
+
     public static func rootGenerator(seed: UInt64, member: Int) -> SeededGenerator {
         SeededGenerator(seed: seed).split(stream: UInt64(member))
     }
@@ -52,7 +58,10 @@ public enum ZooMemberTrainer {
         defer { SingleThreadedBLAS.leave() }
         let root = rootGenerator(seed: spec.seed, member: member)
         let hp = spec.space.sample(for: spec.family, using: root.split(stream: 0))
-        var initRNG = root.split(stream: 1)
+        // A shared start draws from one zoo-wide stream (not any member's), the same for all.
+        var initRNG = spec.training.sharedInitialization == true
+            ? SeededGenerator(seed: spec.seed).split(stream: sharedInitializationStream)
+            : root.split(stream: 1)
         do {
             let model = try ZooModels.make(spec: spec, hyperparameters: hp, imageShape: data.imageShape,
                                            classes: data.classCount, rng: &initRNG)

@@ -61,6 +61,11 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
     public var warmupEpochs: Int
     /// Cosine decay of the learning rate to 1% of its base (transformer recipe).
     public var cosineDecay: Bool
+    /// Start every member from the same initial weights (drawn from the zoo seed) instead of its
+    /// own. nil or false: each member's own initialisation (the Small CNN / Transformer Zoo
+    /// recipes). With a shared start, a member's weights differ from the others' only by what
+    /// training put there — for SIREN zoos, the image.
+    public var sharedInitialization: Bool?
 
     /// Creates a training spec.
     public init(epochs: Int, checkpointEpochs: [Int], batchSize: Int = 128, evaluationBatchSize: Int = 1000,
@@ -76,6 +81,7 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
         case evaluationBatchSize = "evaluation_batch_size"
         case warmupEpochs = "warmup_epochs"
         case cosineDecay = "cosine_decay"
+        case sharedInitialization = "shared_initialization"
     }
 
     /// The checkpoint epochs sorted, without duplicates.

@@ -86,6 +86,9 @@ struct ZooGenerate: ParsableCommand {
     @Option(help: "Stop after generating N new members (resume later with the same command).")
     var limit: Int?
 
+    @Flag(help: "Start every member from the same initial weights (drawn from --seed); e.g. SIRENs that differ only by their image.")
+    var sharedInit = false
+
     @Flag(help: "Print the resolved spec as JSON and exit.")
     var printSpec = false
 
@@ -136,6 +139,7 @@ struct ZooGenerate: ParsableCommand {
         if let v = trainLimit { s.data.trainLimit = v }
         if let v = testLimit { s.data.testLimit = v }
         if let v = batchSize { s.training.batchSize = v }
+        if sharedInit { s.training.sharedInitialization = true }
         return s
     }
 

@@ -65,6 +65,36 @@ import Zoo
         #expect(throws: ZooError.self) { try ZooGenerator.generate(spec: tooMany, into: makeTemporaryDirectory("x")) }
     }
 
+    @Test func sharedInitializationStartsEveryMemberFromTheSameWeights() throws {
+        func initialAndFitted(shared: Bool?) throws -> (initial: [Tensor], fitted: [Tensor]) {
+            var spec = tinySpec(.siren, members: 3)
+            spec.training.sharedInitialization = shared
+            let dir = makeTemporaryDirectory("siren-shared")
+            _ = try ZooGenerator.generate(spec: spec, into: dir, options: .init(workers: 2))
+            let reader = try ZooReader(directory: dir)
+            func weights(_ epoch: Int) throws -> [Tensor] {
+                let f = try reader.features(reader.checkpoints(epoch: epoch)).features
+                return (0..<3).map { f.member($0).weights[1] }
+            }
+            return (try weights(0), try weights(30))
+        }
+        let shared = try initialAndFitted(shared: true)
+        #expect(shared.initial[0] == shared.initial[1] && shared.initial[1] == shared.initial[2])
+        #expect(shared.fitted[0] != shared.fitted[1], "different images must give different fits")
+        let own = try initialAndFitted(shared: nil)
+        #expect(own.initial[0] != own.initial[1])
+        // Specs written before the key existed still read (as "not shared"), and the key round-trips.
+        var spec = tinySpec(.siren)
+        spec.training.sharedInitialization = true
+        let json = try JSONEncoder().encode(spec)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"shared_initialization\":true"))
+        #expect(try JSONDecoder().decode(ZooSpec.self, from: json) == spec)
+        spec.training.sharedInitialization = nil
+        let old = try JSONEncoder().encode(spec)
+        #expect(!String(decoding: old, as: UTF8.self).contains("shared_initialization"))
+        #expect(try JSONDecoder().decode(ZooSpec.self, from: old).training.sharedInitialization == nil)
+    }
+
     @Test func divergedMembersAreRecordedAndFiltered() throws {
         var spec = tinySpec(members: 3)
         spec.space.optimizers = [.sgd]
