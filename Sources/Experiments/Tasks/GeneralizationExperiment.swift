@@ -215,11 +215,10 @@ public enum GeneralizationExperiment {
             model: name, zoo: data.name, task: "generalization", parameters: model.module.parameterCount,
             trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
             metrics: evaluation.metrics, robustness: evaluation.robustness,
-            configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
-                            "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
-                            "patience": "\(configuration.patience)", "logit_offset": String(format: "%.4f", model.logitOffset), "seed": "\(configuration.seed)", "size": size.rawValue,
-                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)",
-                            "zoo_epochs": data.epochs.map(String.init).joined(separator: ",")],
+            configuration: configuration.reportEntries(size: size, split: split).merging([
+                "logit_offset": String(format: "%.4f", model.logitOffset),
+                "zoo_epochs": data.epochs.map(String.init).joined(separator: ","),
+            ]) { _, task in task },
             learningCurve: history.epochs, predictions: evaluation.predictions, actual: evaluation.actual)
     }
 }

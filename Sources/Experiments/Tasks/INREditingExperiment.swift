@@ -181,12 +181,9 @@ public enum INREditingExperiment {
             model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
             trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
             metrics: metrics, robustness: robustness,
-            configuration: ["epochs": "\(configuration.epochs)", "batch_size": "\(configuration.batchSize)",
-                            "learning_rate": "\(configuration.learningRate)", "optimizer": configuration.optimizer.rawValue,
-                            "weight_decay": "\(configuration.weightDecay)",
-                            "patience": "\(configuration.patience)", "seed": "\(configuration.seed)", "size": size.rawValue,
-                            "edit": data.edit.rawValue, "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
-                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"],
+            configuration: configuration.reportEntries(size: size, split: split).merging([
+                "edit": data.edit.rawValue, "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
+            ]) { _, task in task },
             learningCurve: history.epochs)
     }
 
