@@ -41,6 +41,17 @@ public struct ModelResult: Codable, Sendable, Equatable {
     }
 }
 
+extension ModelResult {
+    /// The row of a trained model: epochs, best epoch and learning curve from its `history`.
+    public init(model: String, zoo: String, task: String, parameters: Int, trainingSeconds: Double,
+                history: MetanetworkTrainingHistory, metrics: [String: Double], robustness: [String: Double],
+                configuration: [String: String], predictions: [Double]? = nil, actual: [Double]? = nil) {
+        self.init(model: model, zoo: zoo, task: task, parameters: parameters, trainingSeconds: trainingSeconds,
+                  epochs: history.epochs.count, bestEpoch: history.bestEpoch, metrics: metrics, robustness: robustness,
+                  configuration: configuration, learningCurve: history.epochs, predictions: predictions, actual: actual)
+    }
+}
+
 /// A results folder: `results.json` (every number with the configuration that made it),
 /// `results.md` (the comparison and robustness tables), and SVG plots (predicted-vs-true scatter
 /// per model with τ in the title, learning curves per zoo).

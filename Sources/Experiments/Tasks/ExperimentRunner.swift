@@ -197,6 +197,17 @@ public enum ExperimentRunner {
                 throw ExperimentError.invalidRun("\(error)")
             }
         }
+        /// SIREN tasks: the split of the run's own zoo (`trainedOn` members), its best weights, and
+        /// `evaluate` on its test split or on all `count` members of another zoo.
+        func sirenOutcome(_ model: Module, zooName: String, trainedOn: Int, count: Int,
+                          evaluate: ([Int]) throws -> (metrics: [String: Double], robustness: [String: Double])) throws -> Outcome {
+            let split = try config.split(count: trainedOn)
+            let history = try best(model, trainCount: split.train.count)
+            let members = zoo == nil ? split.test : Array(0..<count)
+            let e = try evaluate(members)
+            return Outcome(zooName: zooName, parameters: model.parameterCount, history: history, metrics: e.metrics,
+                           robustness: e.robustness, evaluated: members.count, split: split)
+        }
         let ownZoo = URL(fileURLWithPath: config.zoo)
         let outcome: Outcome
         switch config.task {
@@ -225,13 +236,10 @@ public enum ExperimentRunner {
             guard data.classCount == own.classCount, data.zoo.features.widths == own.zoo.features.widths else {
                 throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or classes than \(own.zoo.name), which the run was trained on")
             }
-            let split = try config.split(count: own.count)
             let model = try INRClassificationExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
-            let history = try best(model, trainCount: split.train.count)
-            let members = zoo == nil ? split.test : Array(0..<data.count)
-            let e = try INRClassificationExperiment.evaluateWithRobustness(model: model, data: data, indices: members, seed: config.seed)
-            outcome = Outcome(zooName: data.zoo.name, parameters: model.parameterCount, history: history, metrics: e.metrics,
-                              robustness: e.robustness, evaluated: members.count, split: split)
+            outcome = try sirenOutcome(model, zooName: data.zoo.name, trainedOn: own.count, count: data.count) {
+                try INRClassificationExperiment.evaluateWithRobustness(model: model, data: data, indices: $0, seed: config.seed)
+            }
         case .inrEditing:
             let edit = try config.imageEdit()
             let own = try INREditingExperiment.load(zoo: ownZoo, edit: edit, epoch: config.zooEpoch)
@@ -239,13 +247,10 @@ public enum ExperimentRunner {
             guard data.zoo.features.widths == own.zoo.features.widths, data.height == own.height, data.width == own.width else {
                 throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or image sizes than \(own.zoo.name), which the run was trained on")
             }
-            let split = try config.split(count: own.count)
             let model = try INREditingExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
-            let history = try best(model, trainCount: split.train.count)
-            let members = zoo == nil ? split.test : Array(0..<data.count)
-            let e = try INREditingExperiment.evaluateWithRobustness(model: model, data: data, indices: members, seed: config.seed)
-            outcome = Outcome(zooName: data.zoo.name, parameters: model.parameterCount, history: history, metrics: e.metrics,
-                              robustness: e.robustness, evaluated: members.count, split: split)
+            outcome = try sirenOutcome(model, zooName: data.zoo.name, trainedOn: own.count, count: data.count) {
+                try INREditingExperiment.evaluateWithRobustness(model: model, data: data, indices: $0, seed: config.seed)
+            }
         }
 
         var entries = config.reportEntries
@@ -255,9 +260,8 @@ public enum ExperimentRunner {
         let history = outcome.history
         let result = ModelResult(
             model: config.model, zoo: outcome.zooName, task: config.task.rawValue, parameters: outcome.parameters,
-            trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, epochs: history.epochs.count,
-            bestEpoch: history.bestEpoch, metrics: outcome.metrics, robustness: outcome.robustness,
-            configuration: entries, learningCurve: history.epochs,
+            trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, history: history,
+            metrics: outcome.metrics, robustness: outcome.robustness, configuration: entries,
             predictions: outcome.predictions, actual: outcome.actual)
         var notes = ["evaluated \(outcome.evaluated) members (\(entries["evaluated_on"]!)) with the best weights of epoch \(history.bestEpoch)"]
         if !(history.stoppedEarly || history.epochs.count >= config.epochs) {

@@ -213,12 +213,11 @@ public enum GeneralizationExperiment {
         let evaluation = try evaluate(model, on: data, members: split.test, seed: configuration.seed)
         return ModelResult(
             model: name, zoo: data.name, task: "generalization", parameters: model.module.parameterCount,
-            trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
-            metrics: evaluation.metrics, robustness: evaluation.robustness,
+            trainingSeconds: seconds, history: history, metrics: evaluation.metrics, robustness: evaluation.robustness,
             configuration: configuration.reportEntries(size: size, split: split).merging([
                 "logit_offset": String(format: "%.4f", model.logitOffset),
                 "zoo_epochs": data.epochs.map(String.init).joined(separator: ","),
             ]) { _, task in task },
-            learningCurve: history.epochs, predictions: evaluation.predictions, actual: evaluation.actual)
+            predictions: evaluation.predictions, actual: evaluation.actual)
     }
 }

@@ -191,11 +191,9 @@ public enum INRClassificationExperiment {
                                                                seed: configuration.seed)
         return ModelResult(
             model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
-            trainingSeconds: seconds, epochs: history.epochs.count, bestEpoch: history.bestEpoch,
-            metrics: metrics, robustness: robustness,
+            trainingSeconds: seconds, history: history, metrics: metrics, robustness: robustness,
             configuration: configuration.reportEntries(size: size, split: split).merging([
                 "classes": "\(data.classCount)", "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
-            ]) { _, task in task },
-            learningCurve: history.epochs)
+            ]) { _, task in task })
     }
 }
