@@ -10,9 +10,11 @@ import Zoo
 /// transformer zoo, train the baselines and the equivariant metanetworks on each to predict test
 /// accuracy from weights, run the robustness protocol, and write the report folder.
 public enum MainJob {
+    /// What the main job runs and where it writes.
     public struct Options: Sendable {
         /// A small, fast version (≈ 3 minutes on 2 cores) for end-to-end tests.
         public var quick = false
+        /// Seeds the zoos (the transformer zoo uses seed + 1), the splits and the models.
         public var seed: UInt64 = 0
         /// Where zoos are generated and reused across runs.
         public var cacheDirectory = URL(fileURLWithPath: ".nfn-cache")
@@ -22,6 +24,7 @@ public enum MainJob {
         public var dataDirectory = FashionMNIST.defaultDirectory
         /// Concurrent zoo members.
         public var workers = ProcessInfo.processInfo.activeProcessorCount
+        /// The full job with the defaults above.
         public init() {}
     }
 

@@ -32,11 +32,11 @@ public enum ZooMemberTrainer {
         public var diverged: Bool { checkpoints.contains { $0.diverged } }
     }
 
-    /// Member `member`'s root generator.
     /// The stream of `SeededGenerator(seed: zoo seed)` that shared initial weights come from (far
     /// from the member streams `0..<members`).
     static let sharedInitializationStream: UInt64 = 0x5AED_0000_0000_0001
 
+    /// Member `member`'s root generator.
     public static func rootGenerator(seed: UInt64, member: Int) -> SeededGenerator {
         SeededGenerator(seed: seed).split(stream: UInt64(member))
     }

@@ -25,9 +25,13 @@ public enum ZooWeights: Sendable {
 public enum GeneralizationExperiment {
     /// The checkpoints of one epoch of a zoo, with their test accuracies.
     public struct Data: Sendable {
+        /// The zoo folder's name.
         public var name: String
+        /// The checkpoints' weights, in the zoo family's weight space.
         public var weights: ZooWeights
+        /// Each checkpoint's test accuracy, aligned with `weights`.
         public var targets: [Float]
+        /// The members' transformer configuration (transformer zoos).
         public var transformerConfiguration: SmallTransformer.Configuration?
         /// Checkpoints left out (diverged or NaN/∞ weights).
         public var skipped: Int

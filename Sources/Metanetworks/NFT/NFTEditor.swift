@@ -22,12 +22,17 @@ import WeightSpace
 /// ```
 /// - Complexity: per block O(B L n³ C) attention + O(dim 𝒲 · C² · mlpFactor).
 public final class NFTEditor: Module, WeightSpaceLayer {
+    /// Lifts the one-channel weights to `channels` features per entry.
     public let projection: NFTInputProjection
+    /// Layer-identity encodings added before the blocks.
     public let encoding: LayerEncoding
+    /// The equivariant NFT blocks (self-attention + pointwise MLP).
     public let blocks: [NFTBlock]
+    /// Back to one channel: the edit f(W).
     public let readout: PointwiseChannelLinear
     /// α `[1]`.
     public let scale: Parameter
+    /// Feature channels per weight entry inside the blocks.
     public let channels: Int
 
     /// - Throws: ``ModuleError/invalidConfiguration(_:)`` for inconsistent sizes (heads must divide

@@ -73,8 +73,11 @@ func scaleParameters(of module: Module, by factor: Float) {
 /// ```
 /// - Complexity: the sum of its layers' (see ``NPLinear``, ``HNPLinear``).
 public final class NFNEditor: Module, WeightSpaceLayer {
+    /// NP (all neuron permutations) or HNP (hidden-neuron permutations) layers.
     public let kind: NFNPredictor.Kind
+    /// The edited networks' architecture.
     public let architecture: FeedforwardArchitecture
+    /// Channels of the hidden equivariant layers.
     public let hiddenChannels: [Int]
     /// The equivariant layers and activations computing f.
     public let layers: [Module]
@@ -149,11 +152,15 @@ public final class NFNEditor: Module, WeightSpaceLayer {
 /// ```
 /// - Complexity: O(B · (N·h₁ + Σ h_i h_{i+1} + h_k·N)) for N scalars per network.
 public final class FlatMLPEditor: Module, WeightSpaceLayer {
+    /// The edited networks' architecture (fixes the flattened size N).
     public let architecture: FeedforwardArchitecture
+    /// The MLP from the N flattened weights to an N-dimensional edit.
     public let mlp: PredictionMLP
     /// α `[1]`.
     public let scale: Parameter
 
+    /// An editor with MLP widths `hidden`, α initialised to `scale`, and its last layer's
+    /// parameters multiplied by `finalLayerGain` (training starts near the identity edit).
     public init(architecture: FeedforwardArchitecture, hidden: [Int] = [64, 64], scale: Float = 0.1,
                 finalLayerGain: Float = 1e-2, rng: inout SeededGenerator) {
         self.architecture = architecture
