@@ -3,15 +3,32 @@ import PackageDescription
 
 /// SwiftNFN: equivariant metanetworks (neural functionals) on BLAS/LAPACK.
 ///
-/// Module graph (each depends only on those above it):
-/// CNFNBLAS → LinearAlgebra → Tensors → TensorIO, Autograd → NeuralNetworks → WeightSpace → Metanetworks; Datasets → Training → Experiments → SwiftNFN → nfn
+/// Module graph (each module depends only on modules on earlier lines):
+///
+///     CNFNBLAS, CNFNZlib                      system libraries (CBLAS + LAPACKE, zlib)
+///     LinearAlgebra                           BLAS / LAPACK wrappers
+///     Tensors                                 the Float32 array
+///     TensorIO, Autograd                      file formats (and the atomic writer); the tape
+///     Datasets                                image data sets
+///     NeuralNetworks                          modules, layers, zoo models, optimizers
+///     WeightSpace                             weight spaces, their groups, features, rendering
+///     Metanetworks, Training                  equivariant layers and models; trainers, splits, metrics
+///     Zoo                                     model zoos: generation, on-disk format, import
+///     Experiments                             tasks, run configurations, reports, the main job
+///     SwiftNFN                                umbrella (re-exports every module)
+///     nfn                                     the command line
+///
+/// Every module is a library product of its own, so a client can depend on just what it uses.
+let modules = ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "Datasets", "NeuralNetworks", "WeightSpace",
+               "Metanetworks", "Training", "Zoo", "Experiments"]
+
 let package = Package(
     name: "SwiftNFN",
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "SwiftNFN", targets: ["SwiftNFN"]),
         .executable(name: "nfn", targets: ["nfn"]),
-    ],
+    ] + modules.map { .library(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
@@ -34,34 +51,42 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["LinearAlgebra"]),
         .target(name: "TensorIO", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Autograd", dependencies: ["Tensors"]),
+        .target(name: "Datasets", dependencies: ["Tensors", "TensorIO", "CNFNZlib"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
         .target(name: "WeightSpace", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks"]),
-        .target(name: "Metanetworks", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "LinearAlgebra"]),
-        .target(name: "Datasets", dependencies: ["Tensors", "CNFNZlib"]),
-        .target(name: "Training", dependencies: ["NeuralNetworks", "Datasets"]),
-        .target(name: "Zoo", dependencies: ["Tensors", "TensorIO", "NeuralNetworks", "WeightSpace", "Datasets", "Training"]),
-        .target(name: "Experiments", dependencies: ["NeuralNetworks", "Datasets", "Training", "WeightSpace", "Metanetworks", "Zoo",
-                                                  .product(name: "Yams", package: "Yams")]),
-        .target(
-            name: "SwiftNFN",
-            dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace", "Metanetworks", "Datasets", "Training", "Experiments", "Zoo"]
-        ),
+        .target(name: "Metanetworks", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks", "WeightSpace"]),
+        .target(name: "Training", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
+        .target(name: "Zoo", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
+                                            "Datasets", "Training"]),
+        .target(name: "Experiments", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks",
+                                                    "WeightSpace", "Metanetworks", "Datasets", "Training", "Zoo",
+                                                    .product(name: "Yams", package: "Yams")]),
+        .target(name: "SwiftNFN", dependencies: modules.map { .target(name: $0) }),
         .executableTarget(
             name: "nfn",
             dependencies: ["SwiftNFN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .target(name: "_TestSupport", dependencies: ["Tensors", "Autograd"]),
 
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "_TestSupport"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "_TestSupport"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "_TestSupport"]),
-        .testTarget(name: "WeightSpaceTests", dependencies: ["WeightSpace", "Datasets", "_TestSupport"]),
-        .testTarget(name: "MetanetworksTests", dependencies: ["Metanetworks", "WeightSpace", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "_TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "_TestSupport"]),
-        .testTarget(name: "ZooTests", dependencies: ["Zoo", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets", "Training", "_TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SwiftNFN", "_TestSupport"]),
+        // Test helpers: finite-difference and equivariance checks, scratch folders, fixtures, the
+        // `nfn` process runner.
+        .target(name: "_TestSupport", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets", "Training", "Zoo"]),
+
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "TensorsTests", dependencies: ["LinearAlgebra", "Tensors"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["Tensors", "TensorIO"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Tensors", "Autograd", "_TestSupport"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Tensors", "Datasets"]),
+        .testTarget(name: "WeightSpaceTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "Datasets"]),
+        .testTarget(name: "MetanetworksTests", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks",
+                                                             "WeightSpace", "Metanetworks", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "Datasets", "Training"]),
+        .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
+                                                     "Datasets", "Training", "Zoo", "_TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace",
+                                                            "Metanetworks", "Datasets", "Training", "Zoo", "Experiments",
+                                                            "SwiftNFN", "_TestSupport"]),
+        // End-to-end tests of the `nfn` executable (run as a process).
+        .testTarget(name: "CommandLineTests", dependencies: ["Datasets", "Training", "Zoo", "Experiments", "_TestSupport"]),
     ]
 )

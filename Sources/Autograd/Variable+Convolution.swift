@@ -34,7 +34,7 @@ extension Variable {
         let inputs = bias.map { [x, w, $0] } ?? [x, w]
         let hasBias = bias != nil   // the pullback captures no Variable (and so no tape)
         return record(out, inputs: inputs) { grad in
-            let d = Tensor.conv2dBackward(gradOutput: grad, weight: keptWeight, columns: keptColumns,
+            let d = Tensor.conv2dPullback(gradOutput: grad, weight: keptWeight, columns: keptColumns,
                                           geometry: g, computing: selection)
             return hasBias ? [d.input, d.weight, d.bias] : [d.input, d.weight]
         }
@@ -46,7 +46,7 @@ extension Variable {
     public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Variable {
         let inputShape = shape
         return Variable.record(value.avgPool2d(kernel: kernel, stride: stride), inputs: [self]) { g in
-            [Tensor.avgPool2dBackward(gradOutput: g, inputShape: inputShape, kernel: kernel, stride: stride)]
+            [Tensor.avgPool2dPullback(gradOutput: g, inputShape: inputShape, kernel: kernel, stride: stride)]
         }
     }
 
@@ -59,7 +59,7 @@ extension Variable {
         let inputShape = shape
         let (out, indices) = value.maxPool2dWithIndices(kernel: kernel, stride: stride)
         return Variable.record(out, inputs: [self]) { g in
-            [Tensor.maxPool2dBackward(gradOutput: g, indices: indices, inputShape: inputShape)]
+            [Tensor.maxPool2dPullback(gradOutput: g, indices: indices, inputShape: inputShape)]
         }
     }
 
@@ -69,7 +69,7 @@ extension Variable {
     public func globalAveragePool2d() -> Variable {
         let inputShape = shape
         return Variable.record(value.globalAveragePool2d(), inputs: [self]) { g in
-            [Tensor.globalAveragePool2dBackward(gradOutput: g, inputShape: inputShape)]
+            [Tensor.globalAveragePool2dPullback(gradOutput: g, inputShape: inputShape)]
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 
 /// An n-dimensional array in the IDX format of the MNIST family of data sets.
 ///
@@ -156,9 +157,9 @@ public struct IDXArray: Sendable, Equatable {
     public func write(to url: URL, compressed: Bool = false) throws {
         let bytes = compressed ? try Gzip.compress(serialized()) : serialized()
         do {
-            try bytes.write(to: url, options: .atomic)
-        } catch {
-            throw DatasetError.io(file: url.path, detail: "cannot write file: \(error.localizedDescription)")
+            try AtomicFile.write(bytes, to: url)
+        } catch TensorIOError.io(_, let detail) {
+            throw DatasetError.io(file: url.path, detail: "cannot write file: \(detail)")
         }
     }
 

@@ -5,6 +5,8 @@ import NeuralNetworks
 import Datasets
 import WeightSpace
 import Zoo
+import Training
+import Metanetworks
 
 /// The main job (`nfn demo`, `make demo`): build (or reuse) a Fashion-MNIST CNN zoo and a
 /// transformer zoo, train the baselines and the equivariant metanetworks on each to predict test
@@ -66,11 +68,12 @@ public enum MainJob {
         var report = ExperimentReport(title: "SwiftNFN main job: predicting test accuracy from weights" + (o.quick ? " (quick)" : ""))
         let config = trainingConfiguration(o)
         let size: MetanetworkKind.Size = o.quick ? .small : .standard
-        let zoos: [(String, ZooSpec, [String])] = [
-            ("cnn-zoo", cnnSpec, ["statnn", "mlp", "hnp", "nft", "monomial", "quasi-monomial"]),
-            ("transformer-zoo", transformerSpec, ["transformer-statnn", "transformer-mlp", "transformer-nfn", "quasi-transformer-nfn"]),
+        let zoos: [(String, ZooSpec, [String], any GeneralizationWeightSpace.Type)] = [
+            ("cnn-zoo", cnnSpec, ["statnn", "mlp", "hnp", "nft", "monomial", "quasi-monomial"], FeedforwardZooWeights.self),
+            ("transformer-zoo", transformerSpec, ["transformer-statnn", "transformer-mlp", "transformer-nfn", "quasi-transformer-nfn"],
+             TransformerZooWeights.self),
         ]
-        for (name, spec, models) in zoos {
+        for (name, spec, models, space) in zoos {
             let dir = o.cacheDirectory.appendingPathComponent("\(name)\(o.quick ? "-quick" : "")-seed\(spec.seed)")
             log("[\(name)] generating or reusing \(spec.members) members in \(dir.path)")
             let step = Swift.max(1, spec.members / 10)
@@ -78,21 +81,35 @@ public enum MainJob {
                 if p.present % step == 0 || p.remaining == 0 { log("[\(name)] \(p.line)") }
             })
             log("[\(name)] \(z.members) members ready (\(z.generated) trained now)")
-            let data = try GeneralizationExperiment.load(zoo: dir, epochs: spec.training.sortedCheckpointEpochs)
-            let accuracies = data.targets.sorted()
-            report.notes.append("\(name): \(data.targets.count) checkpoints of \(Set(data.members).count) members at epoch(s) \(data.epochs.map(String.init).joined(separator: ", ")) (\(data.skipped) diverged/non-finite left out), test accuracy min \(fmt(accuracies.first)) / median \(fmt(accuracies[accuracies.count / 2])) / max \(fmt(accuracies.last)); \(spec.members) members, \(spec.training.epochs) epoch(s) on \(spec.data.trainLimit ?? 60_000) training images, accuracy on \(spec.data.testLimit ?? 10_000) test images")
-            let split = try DataSplit(groups: data.members, trainFraction: 0.6, validationFraction: 0.15, seed: o.seed)
-            for model in models {
-                log("[\(name)] training \(model)")
-                let r = try GeneralizationExperiment.run(model: model, data: data, split: split, configuration: config, size: size)
-                log("[\(name)] \(model): τ = \(fmt(r.metrics["tau"])), R² = \(fmt(r.metrics["r2"])), \(r.parameters) parameters, \(String(format: "%.1f", r.trainingSeconds)) s")
-                report.results.append(r)
-            }
+            let (notes, results) = try runZoo(space, name: name, directory: dir, spec: spec, models: models, options: o,
+                                              configuration: config, size: size, log: log)
+            report.notes += notes
+            report.results += results
         }
         report.notes += claimChecks(report.results)
         report.notes.append(String(format: "total wall time %.1f s, %d worker(s), BLAS threads %d", Date().timeIntervalSince(start), o.workers, BLAS.threadCount))
         try report.write(to: o.reportDirectory)
         return report
+    }
+
+    /// Trains every model of one zoo (of weight space `Space`) on one member-grouped split.
+    static func runZoo<Space: GeneralizationWeightSpace>(
+        _: Space.Type, name: String, directory: URL, spec: ZooSpec, models: [String], options o: Options,
+        configuration: MetanetworkTrainingConfiguration, size: MetanetworkKind.Size, log: @Sendable (String) -> Void
+    ) throws -> (notes: [String], results: [ModelResult]) {
+        typealias Task = GeneralizationExperiment<Space>
+        let data = try Task.load(zoo: directory, epochs: spec.training.sortedCheckpointEpochs)
+        let accuracies = data.targets.sorted()
+        let note = "\(name): \(data.targets.count) checkpoints of \(Set(data.members).count) members at epoch(s) \(data.epochs.map(String.init).joined(separator: ", ")) (\(data.skipped) diverged/non-finite left out), test accuracy min \(fmt(accuracies.first)) / median \(fmt(accuracies[accuracies.count / 2])) / max \(fmt(accuracies.last)); \(spec.members) members, \(spec.training.epochs) epoch(s) on \(spec.data.trainLimit ?? 60_000) training images, accuracy on \(spec.data.testLimit ?? 10_000) test images"
+        let split = try Task.split(data, trainFraction: 0.6, validationFraction: 0.15, seed: o.seed)
+        var results: [ModelResult] = []
+        for model in models {
+            log("[\(name)] training \(model)")
+            let r = try Task.run(model: model, data: data, split: split, configuration: configuration, size: size)
+            log("[\(name)] \(model): τ = \(fmt(r.metrics["tau"])), R² = \(fmt(r.metrics["r2"])), \(r.parameters) parameters, \(String(format: "%.1f", r.trainingSeconds)) s")
+            results.append(r)
+        }
+        return ([note], results)
     }
 
     static func fmt(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "–" }

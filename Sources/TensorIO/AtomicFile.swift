@@ -7,15 +7,16 @@ import Musl
 import Darwin
 #endif
 
-/// Whole-file writes that never leave a partial file at the destination.
-enum AtomicFile {
+/// Whole-file writes that never leave a partial file at the destination — the one atomic writer
+/// every SwiftNFN module uses (checkpoints, zoo manifests and records, configurations, reports).
+public enum AtomicFile {
     /// The prefix of temporary files, so that a crashed process's leftovers are recognisable.
-    static let temporaryPrefix = ".nfn-tmp-"
+    public static let temporaryPrefix = ".nfn-tmp-"
 
     /// Writes `data` to a fresh temporary file in `url`'s directory, flushes it with `fsync`,
     /// then `rename(2)`s it over `url` (atomic on POSIX file systems). On any failure the temporary
     /// file is removed and ``TensorIOError/io(file:detail:)`` naming `url` is thrown.
-    static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL) throws {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()

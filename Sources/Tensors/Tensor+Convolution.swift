@@ -60,7 +60,7 @@ extension Tensor {
     ///
     /// The convolution is then `W.reshaped([O, C·kh·kw]) × cols`, and the weight gradient is
     /// `G × colsᵀ`: a training step computes this once in the forward pass and hands it to
-    /// ``conv2dBackward(gradOutput:weight:columns:geometry:computing:)``.
+    /// ``conv2dPullback(gradOutput:weight:columns:geometry:computing:)``.
     /// - Complexity: O(C·kh·kw·N·Ho·Wo); every element is written once, with no zero-fill pass
     ///   (with padding, the input is first copied into a zero-padded buffer: O(N·C·H·W) more).
     public static func im2col(_ x: Tensor, geometry g: Conv2dGeometry) -> Tensor {
@@ -130,7 +130,7 @@ extension Tensor {
 
     // MARK: Backward
 
-    /// Which gradients ``conv2dBackward(gradOutput:weight:columns:geometry:computing:)`` computes.
+    /// Which gradients ``conv2dPullback(gradOutput:weight:columns:geometry:computing:)`` computes.
     public struct Conv2dGradientSelection: OptionSet, Sendable {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
@@ -156,7 +156,7 @@ extension Tensor {
     /// unselected gradients are nil. Skip what is not needed: the input gradient of a network's
     /// first layer usually is not.
     /// - Complexity: O(N·O·Ho·Wo·C·kh·kw) per selected gemm, run in cache-sized chunks of samples.
-    public static func conv2dBackward(
+    public static func conv2dPullback(
         gradOutput: Tensor, weight: Tensor?, columns: Tensor?, geometry g: Conv2dGeometry,
         computing selection: Conv2dGradientSelection = .all
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
@@ -256,28 +256,28 @@ extension Tensor {
     ///
     /// `inputShape` is the forward input's shape (it cannot always be recovered from the output:
     /// strided convolutions drop trailing rows/columns).
-    public static func conv2dBackwardInput(gradOutput: Tensor, weight: Tensor, inputShape: [Int],
+    public static func conv2dInputPullback(gradOutput: Tensor, weight: Tensor, inputShape: [Int],
                                            stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = Conv2dGeometry(checkedInput: inputShape, weight: weight.shape, bias: nil,
                                stride: stride, padding: padding)
-        return conv2dBackward(gradOutput: gradOutput, weight: weight, columns: nil, geometry: g,
+        return conv2dPullback(gradOutput: gradOutput, weight: weight, columns: nil, geometry: g,
                               computing: .input).input!
     }
 
     /// d loss / d w of ``conv2d(_:_:bias:stride:padding:)``: `G × im2col(x)ᵀ`, the batch folded into
     /// the gemm's inner dimension. (A training step should pass the forward's columns to
-    /// ``conv2dBackward(gradOutput:weight:columns:geometry:computing:)`` instead of recomputing them.)
-    public static func conv2dBackwardWeight(gradOutput: Tensor, input: Tensor, weightShape: [Int],
+    /// ``conv2dPullback(gradOutput:weight:columns:geometry:computing:)`` instead of recomputing them.)
+    public static func conv2dWeightPullback(gradOutput: Tensor, input: Tensor, weightShape: [Int],
                                             stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = Conv2dGeometry(checkedInput: input.shape, weight: weightShape, bias: nil,
                                stride: stride, padding: padding)
-        return conv2dBackward(gradOutput: gradOutput, weight: nil, columns: im2col(input, geometry: g),
+        return conv2dPullback(gradOutput: gradOutput, weight: nil, columns: im2col(input, geometry: g),
                               geometry: g, computing: .weight).weight!
     }
 
     /// d loss / d bias of ``conv2d(_:_:bias:stride:padding:)``: the output gradient `[N, O, Ho, Wo]`
     /// summed over N, Ho and Wo.
-    public static func conv2dBackwardBias(gradOutput: Tensor) -> Tensor {
+    public static func conv2dBiasPullback(gradOutput: Tensor) -> Tensor {
         precondition(gradOutput.rank == 4,
                      "conv2d bias gradient needs a rank-4 [N, O, Ho, Wo] gradient, got \(gradOutput.shape)")
         let db = Tensor(zeros: [gradOutput.shape[1]])

@@ -68,7 +68,7 @@ extension Tensor {
     /// d loss / d x of ``avgPool2d(kernel:stride:)``: each output gradient spread evenly over its
     /// window (overlapping windows add up).
     /// - Complexity: O(N·C·(H·W + Ho·Wo·kh·kw)).
-    public static func avgPool2dBackward(gradOutput: Tensor, inputShape: [Int], kernel: (Int, Int),
+    public static func avgPool2dPullback(gradOutput: Tensor, inputShape: [Int], kernel: (Int, Int),
                                          stride: (Int, Int)? = nil) -> Tensor {
         let stride = stride ?? kernel
         let outShape = pool2dOutputShape(inputShape, kernel: kernel, stride: stride)
@@ -109,7 +109,7 @@ extension Tensor {
     /// ``maxPool2d(kernel:stride:)`` together with, for each output element, the flat (row-major)
     /// index into `self` of the element it took — the first maximum of its window on ties.
     ///
-    /// The indices are what ``maxPool2dBackward(gradOutput:indices:inputShape:)`` needs.
+    /// The indices are what ``maxPool2dPullback(gradOutput:indices:inputShape:)`` needs.
     public func maxPool2dWithIndices(kernel: (Int, Int), stride: (Int, Int)? = nil) -> (output: Tensor, indices: [Int]) {
         let stride = stride ?? kernel
         let outShape = Tensor.pool2dOutputShape(shape, kernel: kernel, stride: stride)
@@ -144,7 +144,7 @@ extension Tensor {
     /// d loss / d x of ``maxPool2d(kernel:stride:)``: each output gradient routed to the element
     /// that was the window's maximum (`indices` from ``maxPool2dWithIndices(kernel:stride:)``).
     /// - Complexity: O(N·C·H·W).
-    public static func maxPool2dBackward(gradOutput: Tensor, indices: [Int], inputShape: [Int]) -> Tensor {
+    public static func maxPool2dPullback(gradOutput: Tensor, indices: [Int], inputShape: [Int]) -> Tensor {
         precondition(indices.count == gradOutput.count,
                      "maxPool2d backward: \(indices.count) indices for a gradient of \(gradOutput.count) elements")
         let dx = Tensor(zeros: inputShape)
@@ -178,7 +178,7 @@ extension Tensor {
     }
 
     /// d loss / d x of ``globalAveragePool2d()``: `g[n, c] / (H·W)` in every pixel of plane (n, c).
-    public static func globalAveragePool2dBackward(gradOutput: Tensor, inputShape: [Int]) -> Tensor {
+    public static func globalAveragePool2dPullback(gradOutput: Tensor, inputShape: [Int]) -> Tensor {
         precondition(inputShape.count == 4 && gradOutput.shape == [inputShape[0], inputShape[1]],
                      "globalAveragePool2d backward: gradient shape \(gradOutput.shape) does not match input \(inputShape)")
         let area = inputShape[2] * inputShape[3]

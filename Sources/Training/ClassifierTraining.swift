@@ -97,21 +97,6 @@ public struct ClassifierTrainingResult: Codable, Sendable {
     public var final: EpochMetrics? { epochs.last }
 }
 
-/// Errors from training runs.
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    /// A configuration value is out of range; the message names it.
-    case invalidConfiguration(String)
-    /// The data or a checkpoint cannot be used (e.g. an empty training set); the message says why.
-    case incompatibleData(String)
-
-    public var description: String {
-        switch self {
-        case .invalidConfiguration(let m): return "invalid training configuration: \(m)"
-        case .incompatibleData(let m): return "data does not fit the model: \(m)"
-        }
-    }
-}
-
 /// Supervised training and evaluation of image classifiers with softmax cross-entropy.
 public enum ClassifierTraining {
     /// Loss and accuracy of `model` on `dataset`, in evaluation mode, without a tape.

@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,7 +13,7 @@ import Darwin
 enum ZooFileSystem {
     /// The prefix of temporary files (shared with TensorIO's atomic writer), so that leftovers of a
     /// killed process are recognisable and can be removed on resume.
-    static let temporaryPrefix = ".nfn-tmp-"
+    static let temporaryPrefix = AtomicFile.temporaryPrefix
 
     private static func lastError() -> String { String(cString: strerror(errno)) }
 
@@ -39,32 +40,15 @@ enum ZooFileSystem {
         }
     }
 
-    /// Replaces `url` with `data` atomically: a temporary file in the same folder is written and
-    /// `fsync`ed, then renamed over `url`, then the folder is `fsync`ed. A crash leaves either the
-    /// old file or the new one, never a mixture.
+    /// Replaces `url` with `data` atomically (``AtomicFile/write(_:to:)``: a temporary file in the
+    /// same folder, `fsync`, rename, folder `fsync`). A crash leaves either the old file or the new
+    /// one, never a mixture.
     static func atomicWrite(_ data: Data, to url: URL) throws {
-        let path = url.path
-        let directory = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent("\(temporaryPrefix)\(UUID().uuidString)-\(url.lastPathComponent)").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ZooError.io(file: path, detail: "cannot create a temporary file in \(directory): \(lastError())")
+        do {
+            try AtomicFile.write(data, to: url)
+        } catch TensorIOError.io(_, let detail) {
+            throw ZooError.io(file: url.path, detail: detail)
         }
-        var closed = false, renamed = false
-        defer {
-            if !closed { _ = close(fd) }
-            if !renamed { _ = unlink(temporary) }
-        }
-        try writeAll(fd, data, path: path)
-        guard fsync(fd) == 0 else { throw ZooError.io(file: path, detail: "fsync failed: \(lastError())") }
-        closed = true
-        guard close(fd) == 0 else { throw ZooError.io(file: path, detail: "close failed: \(lastError())") }
-        guard posixRename(temporary, path) == 0 else {
-            throw ZooError.io(file: path, detail: "cannot rename the temporary file into place: \(lastError())")
-        }
-        renamed = true
-        syncDirectory(directory)
     }
 
     /// Appends `data` to `url` (creating it) in one `write(2)` on an `O_APPEND` descriptor and

@@ -24,6 +24,11 @@ public struct ZooCheckpointFilter: Sendable, Equatable {
 public struct ZooFeatureBatch: Sendable {
     /// `[B, 1, …]` weights and biases in the canonical layout, row b = `checkpoints[b]`.
     public var features: WeightSpaceFeatures
+    /// The members' weight space as their model declares it (``WeightSpaceConvertible``): widths,
+    /// layer kinds with kernel, stride and padding, and the activation of the first checkpoint's
+    /// member (zoos that sample the activation per member record it in each checkpoint's
+    /// hyper-parameters).
+    public var architecture: FeedforwardArchitecture
     /// The checkpoints kept, in batch order.
     public var checkpoints: [ZooCheckpoint]
     /// Requested checkpoints left out because the member diverged.
@@ -36,6 +41,8 @@ public struct ZooFeatureBatch: Sendable {
 public struct ZooTransformerFeatureBatch: Sendable {
     /// Row b = `checkpoints[b]`.
     public var features: TransformerWeightSpaceFeatures
+    /// The members' transformer configuration (patch size, widths, heads, blocks, classes).
+    public var configuration: SmallTransformer.Configuration
     /// The checkpoints kept, in batch order.
     public var checkpoints: [ZooCheckpoint]
     /// Requested checkpoints left out because the member diverged.
@@ -117,7 +124,11 @@ public struct ZooReader: Sendable {
 
     /// The parameters of several checkpoints, reading each shard once.
     public func parameters(of checkpoints: [ZooCheckpoint]) throws -> [[String: Tensor]] {
-        let expected = try parameterShapes()
+        try parameters(of: checkpoints, shapes: try parameterShapes())
+    }
+
+    /// The parameters of several checkpoints, each checked against `expected` (path → shape).
+    private func parameters(of checkpoints: [ZooCheckpoint], shapes expected: [String: [Int]]) throws -> [[String: Tensor]] {
         var result = [[String: Tensor]](repeating: [:], count: checkpoints.count)
         let byShard = Dictionary(grouping: checkpoints.indices, by: { checkpoints[$0].shard })
         for shard in byShard.keys.sorted() {
@@ -147,8 +158,11 @@ public struct ZooReader: Sendable {
 
     /// Parameter paths and shapes of this zoo's architecture.
     public func parameterShapes() throws -> [String: [Int]] {
-        let model = try templateModel()
-        return Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.parameter.value.shape) })
+        Self.shapes(of: try templateModel())
+    }
+
+    private static func shapes(of model: Module) -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.parameter.value.shape) })
     }
 
     /// A network of this zoo's architecture (weights arbitrary) for member `hyperparameters`
@@ -174,8 +188,9 @@ public struct ZooReader: Sendable {
 
     // MARK: Metanetwork inputs
 
-    /// Splits `checkpoints` into kept ones (with parameters) and skip counts.
-    private func load(_ checkpoints: [ZooCheckpoint], filter: ZooCheckpointFilter)
+    /// Splits `checkpoints` into kept ones (with parameters, checked against `template`'s shapes)
+    /// and skip counts.
+    private func load(_ checkpoints: [ZooCheckpoint], filter: ZooCheckpointFilter, template: Module)
         throws -> (kept: [(ZooCheckpoint, [String: Tensor])], diverged: Int, nonFinite: Int) {
         var candidates = checkpoints
         var diverged = 0
@@ -183,7 +198,7 @@ public struct ZooReader: Sendable {
             diverged = candidates.filter(\.diverged).count
             candidates.removeAll(where: \.diverged)
         }
-        let values = try parameters(of: candidates)
+        let values = try parameters(of: candidates, shapes: Self.shapes(of: template))
         var kept: [(ZooCheckpoint, [String: Tensor])] = []
         var nonFinite = 0
         for (c, v) in zip(candidates, values) {
@@ -197,7 +212,12 @@ public struct ZooReader: Sendable {
     }
 
     /// The weights of feed-forward members (cnn, mlp, siren) as one batch of
-    /// ``WeightSpaceFeatures`` with one channel; NaN/∞ checkpoints are always left out (counted).
+    /// ``WeightSpaceFeatures`` with one channel, with their ``FeedforwardArchitecture``; NaN/∞
+    /// checkpoints are always left out (counted).
+    ///
+    /// One template network of the zoo's architecture is built per call; its
+    /// ``WeightSpaceConvertible`` conformance names the (weight, bias) parameters of every layer
+    /// and the architecture, so nothing is inferred from tensor shapes.
     ///
     /// - Throws: ``ZooError/invalidSpec(_:)`` for a transformer zoo (use
     ///   ``transformerFeatures(_:filter:)``) or when every checkpoint was left out; the errors of
@@ -206,22 +226,37 @@ public struct ZooReader: Sendable {
         guard family != .transformer else {
             throw ZooError.invalidSpec("a transformer zoo's weights are TransformerWeightSpaceFeatures: use transformerFeatures")
         }
-        var f = filter
-        f.skipNonFinite = true
-        let (kept, diverged, nonFinite) = try load(checkpoints, filter: f)
-        guard !kept.isEmpty else {
-            throw ZooError.invalidSpec("no checkpoint left to batch (\(diverged) diverged, \(nonFinite) non-finite)")
-        }
-        guard let template = try templateModel() as? WeightSpaceConvertible else {
+        guard let template = try templateModel(checkpoints.first?.hyperparameters) as? WeightSpaceConvertible else {
             throw ZooError.invalidSpec("the \(family.rawValue) model has no feed-forward weight space")
         }
+        let (kept, diverged, nonFinite) = try loadFinite(checkpoints, filter: filter, template: template)
         let paths = Dictionary(uniqueKeysWithValues: template.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
-        let layout = template.weightSpaceParameters.map { (paths[ObjectIdentifier($0.weight)]!, paths[ObjectIdentifier($0.bias)]!) }
-        func stack(_ path: String) -> Tensor {
-            Tensor.concatenate(kept.map { $0.1[path]!.expandingShape(at: 0).expandingShape(at: 0) }, alongAxis: 0)
+        var layout: [(weight: String, bias: String)] = []
+        for (weight, bias) in template.weightSpaceParameters {
+            guard let w = paths[ObjectIdentifier(weight)], let b = paths[ObjectIdentifier(bias)] else {
+                throw ZooError.invalidSpec("the \(family.rawValue) model lists a weight-space parameter it does not own")
+            }
+            layout.append((w, b))
         }
-        let features = try WeightSpaceFeatures(weights: layout.map { stack($0.0) }, biases: layout.map { stack($0.1) })
-        return ZooFeatureBatch(features: features, checkpoints: kept.map(\.0), skippedDiverged: diverged, skippedNonFinite: nonFinite)
+        // Every kept checkpoint holds every path (checked against the template's shapes on load).
+        func stack(_ path: String) -> Tensor {
+            Tensor.concatenate(kept.compactMap { $0.1[path]?.expandingShape(at: 0).expandingShape(at: 0) }, alongAxis: 0)
+        }
+        let features = try WeightSpaceFeatures(weights: layout.map { stack($0.weight) }, biases: layout.map { stack($0.bias) })
+        return ZooFeatureBatch(features: features, architecture: template.weightSpaceArchitecture,
+                               checkpoints: kept.map(\.0), skippedDiverged: diverged, skippedNonFinite: nonFinite)
+    }
+
+    /// ``load(_:filter:template:)`` with NaN/∞ checkpoints always left out, refusing an empty result.
+    private func loadFinite(_ checkpoints: [ZooCheckpoint], filter: ZooCheckpointFilter, template: Module)
+        throws -> (kept: [(ZooCheckpoint, [String: Tensor])], diverged: Int, nonFinite: Int) {
+        var f = filter
+        f.skipNonFinite = true
+        let loaded = try load(checkpoints, filter: f, template: template)
+        guard !loaded.kept.isEmpty else {
+            throw ZooError.invalidSpec("no checkpoint left to batch (\(loaded.diverged) diverged, \(loaded.nonFinite) non-finite)")
+        }
+        return loaded
     }
 
     /// Feed-forward features of the checkpoints at `indices` into ``checkpoints``.
@@ -229,28 +264,25 @@ public struct ZooReader: Sendable {
         try features(try select(indices), filter: filter)
     }
 
-    /// The weights of transformer members as one ``TransformerWeightSpaceFeatures`` batch; NaN/∞
-    /// checkpoints are always left out (counted).
+    /// The weights of transformer members as one ``TransformerWeightSpaceFeatures`` batch, with
+    /// their configuration; NaN/∞ checkpoints are always left out (counted). One template
+    /// transformer is built per call and each member's weights are read through it.
     public func transformerFeatures(_ checkpoints: [ZooCheckpoint],
                                     filter: ZooCheckpointFilter = ZooCheckpointFilter()) throws -> ZooTransformerFeatureBatch {
         guard family == .transformer else {
             throw ZooError.invalidSpec("a \(family.rawValue) zoo's weights are WeightSpaceFeatures: use features")
         }
-        var f = filter
-        f.skipNonFinite = true
-        let (kept, diverged, nonFinite) = try load(checkpoints, filter: f)
-        guard !kept.isEmpty else {
-            throw ZooError.invalidSpec("no checkpoint left to batch (\(diverged) diverged, \(nonFinite) non-finite)")
-        }
-        guard let model = try templateModel() as? SmallTransformer else {
+        guard let template = try templateModel(checkpoints.first?.hyperparameters) as? SmallTransformer else {
             throw ZooError.invalidSpec("the transformer zoo did not build a SmallTransformer")
         }
+        let (kept, diverged, nonFinite) = try loadFinite(checkpoints, filter: filter, template: template)
         var parts: [TransformerWeightSpaceFeatures] = []
         for (_, values) in kept {
-            try model.loadParameterValues(values)
-            parts.append(TransformerWeightSpaceFeatures(model: model))
+            try template.loadParameterValues(values)
+            parts.append(TransformerWeightSpaceFeatures(model: template))
         }
         return ZooTransformerFeatureBatch(features: try TransformerWeightSpaceFeatures.batched(parts),
+                                          configuration: template.configuration,
                                           checkpoints: kept.map(\.0), skippedDiverged: diverged, skippedNonFinite: nonFinite)
     }
 
@@ -311,7 +343,7 @@ public struct ZooReader: Sendable {
             throw ZooError.invalidSpec("epoch \(e) is not a checkpoint epoch of this zoo \(epochs)")
         }
         let selected = epoch.map { checkpoints(epoch: $0) } ?? checkpoints
-        let (kept, diverged, nonFinite) = try load(selected, filter: filter)
+        let (kept, diverged, nonFinite) = try load(selected, filter: filter, template: try templateModel())
         guard let first = kept.first else {
             throw ZooError.invalidSpec("no checkpoint left to export (\(diverged) diverged, \(nonFinite) non-finite)")
         }

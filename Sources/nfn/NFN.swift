@@ -28,10 +28,12 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
-/// Writes a Codable value as pretty JSON with sorted keys to standard output.
+/// Writes a Codable value as pretty JSON with sorted keys and unescaped slashes (paths stay
+/// readable) to standard output; NaN and ±∞ become the strings "nan", "inf", "-inf". Every
+/// `--json` output of `nfn` goes through here.
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -11,9 +11,9 @@ struct Train: ParsableCommand {
         for transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")).
         inr-classification (SIREN zoos): \(INRClassificationExperiment.modelNames.joined(separator: ", ")).
         inr-editing (SIREN zoos, --edit \(ImageEdit.allCases.map(\.rawValue).joined(separator: "|"))): \
-        \(INREditingExperiment.modelNames.joined(separator: ", ")); the edited test images go to OUT/\(ExperimentRunner.editGalleryFileName).
+        \(INREditingExperiment.modelNames.joined(separator: ", ")); the edited test images go to OUT/\(INREditingExperiment.galleryFileName).
 
-        --config FILE reads a YAML (or JSON) file with the keys \(ExperimentConfiguration.keys.joined(separator: ", ")); \
+        --config FILE reads a YAML (or JSON) file with the keys \(ExperimentConfiguration.keyNames.joined(separator: ", ")); \
         an option given on the command line overrides the file. The resolved configuration is saved \
         as OUT/config.yaml (nfn evaluate --run OUT reads it).
 
@@ -61,43 +61,20 @@ struct Train: ParsableCommand {
             guard let zoo else { throw ValidationError("--zoo is required (or give --config FILE)") }
             c = ExperimentConfiguration(model: model, zoo: zoo)
         }
-        if let task { c.task = try ExperimentTask(name: task) }
-        if let model { c.model = model }
-        if let zoo { c.zoo = zoo }
-        if let out { c.out = out }
-        if let zooEpoch { c.zooEpoch = zooEpoch }
-        if let zooEpochs {
-            let parsed = zooEpochs.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--zoo-epochs expects comma-separated integers, e.g. 1,2; got '\(zooEpochs)'")
-            }
-            c.zooEpochs = parsed.compactMap { $0 }
+        if small, let size, size != "small" { throw ValidationError("--small contradicts --size \(size)") }
+        // Each given option overrides its configuration key; the key table parses the text.
+        let given: [(key: String, text: String?)] = [
+            ("task", task), ("model", model), ("zoo", zoo), ("out", out), ("zoo_epoch", zooEpoch.map(String.init)),
+            ("zoo_epochs", zooEpochs), ("epochs", epochs.map(String.init)), ("batch_size", batchSize.map(String.init)),
+            ("optimizer", optimizer), ("learning_rate", learningRate.map { "\($0)" }),
+            ("weight_decay", weightDecay.map { "\($0)" }), ("patience", patience.map(String.init)),
+            ("seed", seed.map(String.init)), ("size", small ? "small" : size),
+            ("train_fraction", trainFraction.map { "\($0)" }), ("validation_fraction", validationFraction.map { "\($0)" }),
+            ("edit", edit),
+        ]
+        for (key, text) in given {
+            if let text { try c.set(key, text) }
         }
-        if let epochs { c.epochs = epochs }
-        if let batchSize { c.batchSize = batchSize }
-        if let optimizer {
-            guard let o = OptimizerKind(rawValue: optimizer) else {
-                throw ExperimentError.invalidConfiguration("unknown optimizer '\(optimizer)'; valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            c.optimizer = o
-        }
-        if let learningRate { c.learningRate = learningRate }
-        if let weightDecay { c.weightDecay = weightDecay }
-        if let patience { c.patience = patience }
-        if let seed { c.seed = seed }
-        if let size {
-            guard let s = MetanetworkKind.Size(rawValue: size) else {
-                throw ExperimentError.invalidConfiguration("unknown size '\(size)'; valid: small, standard")
-            }
-            c.size = s
-        }
-        if small {
-            if let size, size != "small" { throw ValidationError("--small contradicts --size \(size)") }
-            c.size = .small
-        }
-        if let trainFraction { c.trainFraction = trainFraction }
-        if let validationFraction { c.validationFraction = validationFraction }
-        if let edit { c.edit = edit }
         try c.validate(requireOut: true)
         return c
     }
@@ -105,7 +82,7 @@ struct Train: ParsableCommand {
     func run() throws {
         do {
             let config = try resolvedConfiguration()
-            let total = config.epochs
+            let total = config.training.epochs
             let report = try ExperimentRunner.train(config, progress: { e in
                 FileHandle.standardError.write(Data(String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",

@@ -19,14 +19,6 @@ struct ZooCommand: ParsableCommand {
         subcommands: [ZooGenerate.self, ZooInfo.self, ZooMerge.self, ZooVerify.self, ZooExport.self, ZooImportCommand.self])
 }
 
-/// Writes a Codable value as pretty JSON with sorted keys (and unescaped slashes) to standard output.
-private func printZooJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
 struct ZooGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -147,7 +139,7 @@ struct ZooGenerate: ParsableCommand {
         do {
             let s = try resolvedSpec()
             if printSpec {
-                try printZooJSON(s)
+                try printJSON(s)
                 return
             }
             let shardValue = try shard.map { try ZooShard(parsing: $0, strategy: shardStrategy) }
@@ -160,7 +152,7 @@ struct ZooGenerate: ParsableCommand {
             }
             let report = try ZooGenerator.generate(spec: s, into: URL(fileURLWithPath: out!), options: options)
             if showProgress && report.generated > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
-            if output.json { try printZooJSON(report); return }
+            if output.json { try printJSON(report); return }
             var line = "\(report.directory): \(report.present)/\(report.membersInRange) members"
                 + (report.complete ? " (complete)" : " (incomplete)")
                 + String(format: "; generated %d in %.1f s (%.1f members/min, %d workers)", report.generated,
@@ -192,7 +184,7 @@ struct ZooInfo: ParsableCommand {
     func run() throws {
         do {
             let summary = ZooSummary(try ZooReader(directory: URL(fileURLWithPath: directory)))
-            if output.json { try printZooJSON(summary) } else { print(summary.text) }
+            if output.json { try printJSON(summary) } else { print(summary.text) }
         } catch {
             fail(error)
         }
@@ -220,7 +212,7 @@ struct ZooMerge: ParsableCommand {
     func run() throws {
         do {
             let r = try ZooMerger.merge(sources: sources.map { URL(fileURLWithPath: $0) }, into: URL(fileURLWithPath: out))
-            if output.json { try printZooJSON(r); return }
+            if output.json { try printJSON(r); return }
             print("\(r.output): \(r.members)/\(r.planned) members from \(r.sources) zoos" + (r.complete ? " (complete)" : " (incomplete)"))
         } catch {
             fail(error)
@@ -268,7 +260,7 @@ struct ZooVerify: ParsableCommand {
         } catch {
             fail(error)
         }
-        if output.json { try printZooJSON(r) } else {
+        if output.json { try printJSON(r) } else {
             print(String(format: "checked %d of %d members (%d checkpoints, %d skipped): max |Δ %@| = %.6f, %d mismatches",
                          r.checked, r.members, r.checkpointsChecked, r.skipped, r.metric, r.maxAbsAccuracyDiff, r.mismatches))
             for m in r.mismatchDetails {
@@ -309,7 +301,7 @@ struct ZooExport: ParsableCommand {
             let reader = try ZooReader(directory: URL(fileURLWithPath: directory))
             let r = try reader.export(safetensors: URL(fileURLWithPath: out), csv: URL(fileURLWithPath: csv), epoch: epoch,
                                       filter: ZooCheckpointFilter(skipDiverged: !includeDiverged, skipNonFinite: !includeNonFinite))
-            if output.json { try printZooJSON(r); return }
+            if output.json { try printJSON(r); return }
             print("\(r.safetensors), \(r.csv): \(r.rows) checkpoints (skipped \(r.skippedDiverged) diverged, \(r.skippedNonFinite) non-finite)")
         } catch {
             fail(error)

@@ -38,9 +38,7 @@ struct ImportDataArguments: ParsableArguments {
 /// Prints an import report as JSON or one line.
 private func printImportReport(_ r: ZooImportReport, json: Bool) throws {
     if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(r), as: UTF8.self))
+        try printJSON(r)
         return
     }
     print("\(r.out): \(r.members) \(r.family.rawValue) members, \(r.checkpoints) checkpoints at epochs "

@@ -27,9 +27,9 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(c.zoo == "zoos/cnn")
         #expect(c.out == "runs/cnn-hnp")
         #expect(c.zooEpoch == nil)
-        #expect(c.epochs == 30 && c.batchSize == 32 && c.patience == 10 && c.seed == 0)
-        #expect(c.optimizer == .adam)
-        #expect(c.learningRate == 0.001 && c.weightDecay == 0)
+        #expect(c.training.epochs == 30 && c.training.batchSize == 32 && c.training.patience == 10 && c.training.seed == 0)
+        #expect(c.training.optimizer == .adam)
+        #expect(c.training.learningRate == 0.001 && c.training.weightDecay == 0)
         #expect(c.size == .standard)
         #expect(c.trainFraction == 0.6 && c.validationFraction == 0.15)
         try c.validate(requireOut: true)
@@ -38,17 +38,17 @@ func configurationError(_ body: () throws -> Void) -> String? {
     @Test func missingKeysTakeTheDefaultsAndNumbersParseInEveryYAMLForm() throws {
         let c = try ExperimentConfiguration(yaml: "model: np\nzoo: z\nlearning_rate: 3e-4\nweight_decay: 1.0e-5\nseed: 12345678901\n")
         var expected = ExperimentConfiguration(model: "np", zoo: "z")
-        expected.learningRate = 3e-4
-        expected.weightDecay = 1e-5
-        expected.seed = 12_345_678_901
+        expected.training.learningRate = 3e-4
+        expected.training.weightDecay = 1e-5
+        expected.training.seed = 12_345_678_901
         #expect(c == expected)
         #expect(c.training == MetanetworkTrainingConfiguration(learningRate: 3e-4, weightDecay: 1e-5, seed: 12_345_678_901))
     }
 
     @Test func theSavedYAMLReadsBackExactly() throws {
         var c = ExperimentConfiguration(task: .generalization, model: "quasi-monomial", zoo: "/tmp/a zoo/with: colon", out: "/tmp/out")
-        c.zooEpoch = 2; c.epochs = 7; c.batchSize = 5; c.optimizer = .adamw; c.learningRate = 0.000123
-        c.weightDecay = 0.1; c.patience = 0; c.seed = 99; c.size = .small; c.trainFraction = 0.55; c.validationFraction = 0.2
+        c.zooEpoch = 2; c.training.epochs = 7; c.training.batchSize = 5; c.training.optimizer = .adamw; c.training.learningRate = 0.000123
+        c.training.weightDecay = 0.1; c.training.patience = 0; c.training.seed = 99; c.size = .small; c.trainFraction = 0.55; c.validationFraction = 0.2
         let back = try ExperimentConfiguration(yaml: c.yaml)
         #expect(back == c)
         // JSON (a subset of YAML) works too.
@@ -139,8 +139,8 @@ func configurationError(_ body: () throws -> Void) -> String? {
             change(&c)
             return configurationError { try c.validate(requireOut: true) }
         }
-        #expect(message { $0.epochs = 0 }?.contains("epochs must be ≥ 1") == true)
-        #expect(message { $0.learningRate = -1 }?.contains("learning_rate") == true)
+        #expect(message { $0.training.epochs = 0 }?.contains("epochs must be ≥ 1") == true)
+        #expect(message { $0.training.learningRate = -1 }?.contains("learning_rate") == true)
         #expect(message { $0.trainFraction = 0.9 }?.contains("train_fraction + validation_fraction must be < 1") == true)
         #expect(message { $0.out = nil }?.contains("an output folder is required") == true)
         #expect(message { $0.edit = "dilate" }?.contains("only used by task inr-editing") == true)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 import SwiftNFN
 
 @Suite(.serialized) struct INREditingTests {
@@ -30,9 +31,8 @@ import SwiftNFN
         let data = try INREditingExperiment.load(zoo: try INRZooFixture.zoo(), edit: .dilate)
         let split = try DataSplit(count: data.count, trainFraction: 0.6, validationFraction: 0.15, seed: 1)
         let config = MetanetworkTrainingConfiguration(epochs: 8, batchSize: 12, learningRate: 3e-3, patience: 0, seed: 2)
-        var trained: (Module & WeightSpaceLayer)?
-        let result = try INREditingExperiment.run(model: "hnp", data: data, split: split, configuration: config,
-                                                  size: .small, trainedModel: { trained = $0 })
+        let trained = try INREditingExperiment.train(model: "hnp", data: data, split: split, configuration: config, size: .small)
+        let result = try INREditingExperiment.result(of: trained, data: data, split: split, configuration: config, size: .small)
         let mse = try #require(result.metrics["mse"]), reference = try #require(result.metrics["no_edit_mse"])
         print("INR editing (hnp, small, dilate): test MSE \(mse), no-edit \(reference), permuted \(result.robustness)")
         #expect(result.task == "inr-editing" && result.configuration["edit"] == "dilate")
@@ -40,7 +40,7 @@ import SwiftNFN
         // Equivariant: permuting the test SIRENs' hidden neurons does not change the edited images.
         let permuted = try #require(result.robustness["permutation"])
         #expect(abs(permuted - mse) <= 1e-4 * mse)
-        let editor = try #require(trained)
+        let editor = trained.model
         let svg = INREditingExperiment.gallerySVG(model: editor, data: data, indices: Array(split.test.prefix(3)))
         #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<rect").count > 4 * 3 * 784)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("inr-gallery-\(UUID().uuidString).svg")

@@ -5,6 +5,7 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 import Experiments
+import Training
 
 /// A small non-equivariant predictor over flattened weights, enough to exercise the trainer.
 final class FlatProbe: Module {
@@ -97,7 +98,7 @@ struct SyntheticGeneralizationData {
         #expect(a == b)
         #expect(Set(a.train + a.validation + a.test) == Set(0..<100))
         #expect(a.train.count == 70 && a.validation.count == 15 && a.test.count == 15)
-        #expect(throws: ExperimentError.self) { try DataSplit(count: 3, seed: 0) }
+        #expect(throws: TrainingError.self) { try DataSplit(count: 3, seed: 0) }
     }
 
     @Test func groupedSplitKeepsEveryMemberInOnePart() throws {
@@ -111,7 +112,7 @@ struct SyntheticGeneralizationData {
         #expect(parts.map(\.count) == [24, 8, 8])
         // Distinct groups reproduce the plain split exactly (old runs keep their splits).
         #expect(try DataSplit(groups: Array(0..<50), seed: 3) == DataSplit(count: 50, seed: 3))
-        #expect(throws: ExperimentError.self) { try DataSplit(groups: [1, 1, 1, 2, 2, 2], seed: 0) }
+        #expect(throws: TrainingError.self) { try DataSplit(groups: [1, 1, 1, 2, 2, 2], seed: 0) }
     }
 
     @Test func logitOffsetStartsPredictionsAtTheMeanAccuracy() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensors
 import Experiments
+import Training
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Experiments
+import Training
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

@@ -150,9 +150,9 @@ lines = [
     "",
     "/// Small Transformer Zoo-style checkpoints written by real PyTorch (8×8 images, patch 4, D = 8, 2 heads,",
     "/// FFN 16, 2 blocks, 10 classes), with PyTorch's logits for `inputs`.",
-    "enum ImportFixtures {",
+    "public enum ImportFixtures {",
     "    /// Inputs `[2, 1, 8, 8]`, row-major.",
-    "    static let inputs: [Float] = [%s]" % floats(inputs),
+    "    public static let inputs: [Float] = [%s]" % floats(inputs),
     "",
 ]
 total = 0
@@ -161,13 +161,13 @@ for swift, file, data, logits in fixtures:
     encoded = base64.b64encode(data).decode()
     chunks = [encoded[i:i + 96] for i in range(0, len(encoded), 96)]
     lines.append("    /// `%s` (%d bytes)." % (file, len(data)))
-    lines.append('    static let %s = (file: "%s", bytes: Data(base64Encoded: [' % (swift, file))
+    lines.append('    public static let %s = (file: "%s", bytes: Data(base64Encoded: [' % (swift, file))
     for chunk in chunks:
         lines.append('        "%s",' % chunk)
     lines.append('    ].joined())!)')
     if logits is not None:
         lines.append("    /// PyTorch's logits of `%s` for `inputs`, `[2, 10]`." % file)
-        lines.append("    static let %sLogits: [Float] = [%s]" % (swift, floats(logits)))
+        lines.append("    public static let %sLogits: [Float] = [%s]" % (swift, floats(logits)))
     lines.append("")
 lines[-1] = "}"
 assert total < 45000, total

@@ -89,11 +89,11 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
         let w = Tensor.normal([cfg.o, cfg.c, cfg.kh, cfg.kw], rng: &rng)
         let y = Tensor.conv2d(x, w, stride: cfg.stride, padding: cfg.padding)
         let g = Tensor.normal(y.shape, rng: &rng)
-        let dx = Tensor.conv2dBackwardInput(gradOutput: g, weight: w, inputShape: x.shape,
+        let dx = Tensor.conv2dInputPullback(gradOutput: g, weight: w, inputShape: x.shape,
                                             stride: cfg.stride, padding: cfg.padding)
-        let dw = Tensor.conv2dBackwardWeight(gradOutput: g, input: x, weightShape: w.shape,
+        let dw = Tensor.conv2dWeightPullback(gradOutput: g, input: x, weightShape: w.shape,
                                              stride: cfg.stride, padding: cfg.padding)
-        let db = Tensor.conv2dBackwardBias(gradOutput: g)
+        let db = Tensor.conv2dBiasPullback(gradOutput: g)
         #expect(dx.shape == x.shape && dw.shape == w.shape && db.shape == [cfg.o])
         let reference = dot(y, g)
         let tolerance = 1e-4 * max(1, abs(reference))
@@ -104,11 +104,11 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
         // The fused entry point agrees with the separate ones.
         let geometry = try! Conv2dGeometry(inputShape: x.shape, weightShape: w.shape,
                                            stride: cfg.stride, padding: cfg.padding)
-        let all = Tensor.conv2dBackward(gradOutput: g, weight: w, columns: Tensor.im2col(x, geometry: geometry),
+        let all = Tensor.conv2dPullback(gradOutput: g, weight: w, columns: Tensor.im2col(x, geometry: geometry),
                                         geometry: geometry)
         #expect(all.input == dx && all.weight == dw)
         #expect(maxRelativeDifference(all.bias!, db) < 1e-6)
-        let only = Tensor.conv2dBackward(gradOutput: g, weight: nil, columns: nil, geometry: geometry, computing: .bias)
+        let only = Tensor.conv2dPullback(gradOutput: g, weight: nil, columns: nil, geometry: geometry, computing: .bias)
         #expect(only.input == nil && only.weight == nil && only.bias != nil)
     }
 
@@ -128,7 +128,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
                 expected[n, c, r, s] += g[n, o, p, q] * w[o, c, i, j]
             } } }
         } } } }
-        let dx = Tensor.conv2dBackwardInput(gradOutput: g, weight: w, inputShape: geometry.inputShape,
+        let dx = Tensor.conv2dInputPullback(gradOutput: g, weight: w, inputShape: geometry.inputShape,
                                             stride: cfg.stride, padding: cfg.padding)
         #expect(maxRelativeDifference(dx, expected) < 1e-5)
     }
@@ -146,7 +146,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
         let geometry = try Conv2dGeometry(inputShape: x.shape, weightShape: w.shape, stride: stride, padding: padding)
         let y = Tensor.conv2d(x, w, bias: b, stride: stride, padding: padding)
         let g = Tensor.normal(y.shape, rng: &rng)
-        let all = Tensor.conv2dBackward(gradOutput: g, weight: w, columns: Tensor.im2col(x, geometry: geometry),
+        let all = Tensor.conv2dPullback(gradOutput: g, weight: w, columns: Tensor.im2col(x, geometry: geometry),
                                         geometry: geometry)
         var dwSum = Tensor(zeros: w.shape), dbSum = Tensor(zeros: [O])
         var dxParts: [Tensor] = []
@@ -155,7 +155,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
             let one = try Conv2dGeometry(inputShape: xn.shape, weightShape: w.shape, stride: stride, padding: padding)
             let yn = Tensor.conv2d(xn, w, bias: b, stride: stride, padding: padding)
             #expect(maxRelativeDifference(y.slice(axis: 0, n..<(n + 1)), yn) < 1e-5, "sample \(n)")
-            let d = Tensor.conv2dBackward(gradOutput: gn, weight: w, columns: Tensor.im2col(xn, geometry: one),
+            let d = Tensor.conv2dPullback(gradOutput: gn, weight: w, columns: Tensor.im2col(xn, geometry: one),
                                           geometry: one)
             dwSum += d.weight!
             dbSum += d.bias!
@@ -258,12 +258,12 @@ private func naivePool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), max 
             let avg = x.avgPool2d(kernel: c.kernel, stride: c.stride)
             let g = Tensor.normal(avg.shape, rng: &rng)
             // Average pooling is linear: ⟨avg(x), g⟩ = ⟨x, avgᵀ(g)⟩.
-            let dx = Tensor.avgPool2dBackward(gradOutput: g, inputShape: x.shape, kernel: c.kernel, stride: c.stride)
+            let dx = Tensor.avgPool2dPullback(gradOutput: g, inputShape: x.shape, kernel: c.kernel, stride: c.stride)
             #expect(abs(dot(avg, g) - dot(x, dx)) < 1e-4 * max(1, abs(dot(avg, g))))
             // Max pooling routes each gradient to the argmax: ⟨max(x), g⟩ = ⟨x, dX⟩ too.
             let (mx, indices) = x.maxPool2dWithIndices(kernel: c.kernel, stride: c.stride)
             for k in 0..<mx.count { #expect(x[flat: indices[k]] == mx[flat: k]) }
-            let dmx = Tensor.maxPool2dBackward(gradOutput: g, indices: indices, inputShape: x.shape)
+            let dmx = Tensor.maxPool2dPullback(gradOutput: g, indices: indices, inputShape: x.shape)
             #expect(abs(dot(mx, g) - dot(x, dmx)) < 1e-4 * max(1, abs(dot(mx, g))))
         }
     }
@@ -280,7 +280,7 @@ private func naivePool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), max 
         #expect(y.shape == [3, 4])
         #expect(maxRelativeDifference(y, x.mean(alongAxes: [2, 3])) < 1e-6)
         let g = Tensor.normal([3, 4], rng: &rng)
-        let dx = Tensor.globalAveragePool2dBackward(gradOutput: g, inputShape: x.shape)
+        let dx = Tensor.globalAveragePool2dPullback(gradOutput: g, inputShape: x.shape)
         #expect(abs(dot(y, g) - dot(x, dx)) < 1e-4 * max(1, abs(dot(y, g))))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 import Tensors
 import TensorIO
 import Zoo

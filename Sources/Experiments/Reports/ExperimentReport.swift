@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// One trained model's line in a results table.
 public struct ModelResult: Codable, Sendable, Equatable {

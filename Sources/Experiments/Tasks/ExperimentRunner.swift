@@ -1,18 +1,18 @@
 import Foundation
-import Training
 import NeuralNetworks
-import Metanetworks
+import TensorIO
+import Training
+import Zoo
 
 /// `nfn train` and `nfn evaluate` as library calls: a run is an output folder holding the resolved
 /// ``ExperimentConfiguration`` (`config.yaml`), the trainer checkpoint (`checkpoint.safetensors`,
 /// written after every epoch, resumed from after an interruption) and the report (`results.json`,
 /// `results.md`, SVG plots).
 ///
-/// Adding a task: give it a case in ``ExperimentTask``, its model names in
-/// ``ExperimentConfiguration/modelNames(for:)``, and a branch in ``train(_:progress:log:)`` (load,
-/// split, train) and in ``evaluate(run:zoo:reportDirectory:)`` (rebuild the model from the
-/// configuration, load the best weights, evaluate on the test split). Everything else — configuration files, overrides, the saved `config.yaml`, resume —
-/// is shared.
+/// Every task goes through ``MetanetworkTask`` alone: the configuration's task and the zoo's family
+/// pick the task type, and the zoo walks through load → split → model → training → evaluation →
+/// report in the generic functions below. Adding a task is one conforming type and its case in
+/// ``ExperimentTask``; configuration files, overrides, the saved `config.yaml` and resume are shared.
 public enum ExperimentRunner {
     /// The resolved configuration's file name in a run folder.
     public static let configurationFileName = "config.yaml"
@@ -28,6 +28,14 @@ public enum ExperimentRunner {
         return c
     }
 
+    /// The task type that runs `configuration` on its zoo.
+    ///
+    /// - Throws: ``ZooError`` when the zoo's manifest cannot be read.
+    public static func taskType(for configuration: ExperimentConfiguration) throws -> any MetanetworkTask.Type {
+        let zoo = URL(fileURLWithPath: configuration.zoo)
+        return configuration.task.implementation(for: try ZooManifest.read(from: zoo).spec.family)
+    }
+
     /// Trains the configured model, resuming from the run folder's checkpoint when there is one,
     /// and writes `config.yaml` and the report into `configuration.out`.
     ///
@@ -39,78 +47,39 @@ public enum ExperimentRunner {
     ///   - progress: called after every epoch (the checkpoint is already written).
     ///   - log: receives one-line notes (e.g. "resuming from epoch 3").
     /// - Returns: the report (one ``ModelResult``) as written to the folder.
-    /// - Throws: ``ExperimentError`` for an invalid configuration, an unavailable task, a zoo that does
-    ///   not fit, or an output folder whose checkpoint belongs to a different configuration;
-    ///   ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
+    /// - Throws: ``ExperimentError`` for an invalid configuration, a zoo that does not fit, or an
+    ///   output folder whose checkpoint belongs to a different configuration; ``TrainingError``
+    ///   from training; ``ZooError`` for a malformed zoo.
     @discardableResult
     public static func train(_ configuration: ExperimentConfiguration,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil,
                              log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
         let config = resolvingPaths(configuration)
-        let outDir = URL(fileURLWithPath: config.out!)
+        return try train(try taskType(for: config), config, progress: progress, log: log)
+    }
 
-        let zooURL = URL(fileURLWithPath: config.zoo)
-        let result: ModelResult, dataNote: String
-        switch config.task {
-        case .generalization:
-            let data = try loadGeneralization(zoo: zooURL, configuration: config)
-            try requireModel(config.model, among: GeneralizationExperiment.modelNames(for: data.weights), zoo: config.zoo)
-            let split = try config.split(groups: data.members)
-            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-            result = try GeneralizationExperiment.run(
-                model: config.model, data: data, split: split, configuration: config.training, size: config.size,
-                checkpoint: checkpoint, progress: progress)
-            dataNote = "\(data.targets.count) checkpoints, \(data.skipped) left out (diverged or non-finite)"
-        case .inrClassification:
-            let data = try INRClassificationExperiment.load(zoo: zooURL, epoch: config.zooEpoch)
-            try requireModel(config.model, among: INRClassificationExperiment.modelNames, zoo: config.zoo)
-            let split = try config.split(count: data.count)
-            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-            result = try INRClassificationExperiment.run(
-                model: config.model, data: data, split: split, configuration: config.training, size: config.size,
-                checkpoint: checkpoint, progress: progress)
-            dataNote = "\(data.count) SIRENs of \(data.classCount) classes, \(data.skipped) left out (diverged or non-finite)"
-        case .inrEditing:
-            let edit = try config.imageEdit()
-            let data = try INREditingExperiment.load(zoo: zooURL, edit: edit, epoch: config.zooEpoch)
-            try requireModel(config.model, among: INREditingExperiment.modelNames, zoo: config.zoo)
-            let split = try config.split(count: data.count)
-            let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-            var trained: (Module & WeightSpaceLayer)?
-            result = try INREditingExperiment.run(
-                model: config.model, data: data, split: split, configuration: config.training, size: config.size,
-                checkpoint: checkpoint, progress: progress, trainedModel: { trained = $0 })
-            if let trained {
-                try INREditingExperiment.writeGallery(model: trained, data: data, indices: Array(split.test.prefix(8)),
-                                                      to: outDir.appendingPathComponent(editGalleryFileName))
-            }
-            dataNote = "\(data.count) SIRENs, edit \(edit.rawValue), \(data.skipped) left out (diverged or non-finite); edited test images: \(editGalleryFileName)"
+    static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration,
+                                             progress: ((MetanetworkEpoch) throws -> Void)?,
+                                             log: ((String) -> Void)?) throws -> ExperimentReport {
+        let outDir = URL(fileURLWithPath: config.out ?? "")
+        let data = try Task.load(zoo: URL(fileURLWithPath: config.zoo), configuration: config)
+        guard Task.modelNames.contains(config.model) else {
+            throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(Task.modelNames.joined(separator: ", "))")
         }
-        var row = result
+        let split = try config.split(groups: Task.members(of: data))
+        let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
+        let trained = try Task.train(model: config.model, data: data, split: split, configuration: config.training,
+                                     size: config.size, checkpoint: checkpoint, progress: progress)
+        var row = try Task.result(of: trained, data: data, split: split, configuration: config.training, size: config.size)
         row.configuration.merge(config.reportEntries) { _, new in new }
+        let artifacts = try Task.writeArtifacts(of: trained.model, data: data, split: split, into: outDir)
         let report = ExperimentReport(
             title: "\(config.model) on \(row.zoo) (\(config.task.rawValue))", results: [row],
-            notes: [dataNote, "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
+            notes: [([Task.summary(of: data)] + artifacts).joined(separator: "; "),
+                    "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
         try report.write(to: outDir)
         return report
-    }
-
-    /// The checkpoints a configuration names: `zoo_epochs`, or `zoo_epoch` (default: the last).
-    ///
-    /// Used for evaluation on another zoo too, which therefore needs the same checkpoint epochs.
-    static func loadGeneralization(zoo: URL, configuration c: ExperimentConfiguration) throws -> GeneralizationExperiment.Data {
-        if let epochs = c.zooEpochs { return try GeneralizationExperiment.load(zoo: zoo, epochs: epochs) }
-        return try GeneralizationExperiment.load(zoo: zoo, epoch: c.zooEpoch)
-    }
-
-    /// The file an inr-editing run draws its first test members' edits into.
-    public static let editGalleryFileName = "edits.svg"
-
-    static func requireModel(_ name: String, among names: [String], zoo: String) throws {
-        guard names.contains(name) else {
-            throw ExperimentError.unknownModel("\(name) does not fit \(zoo); models for its weight space: \(names.joined(separator: ", "))")
-        }
     }
 
     /// Creates the run folder, refuses one whose checkpoint was made by a different configuration,
@@ -128,20 +97,21 @@ public enum ExperimentRunner {
         // A run killed while writing leaves its temporary file (the destination itself is always
         // whole); remove such leftovers of earlier processes.
         for name in (try? fm.contentsOfDirectory(atPath: outDir.path)) ?? []
-        where name.hasPrefix(".nfn-tmp-") && name.hasSuffix("-" + checkpointFileName) {
+        where name.hasPrefix(AtomicFile.temporaryPrefix) && name.hasSuffix("-" + checkpointFileName) {
             try? fm.removeItem(at: outDir.appendingPathComponent(name))
         }
         if fm.fileExists(atPath: checkpoint.path) {
             if fm.fileExists(atPath: configURL.path) {
                 let previous = try ExperimentConfiguration.load(from: configURL)
                 if previous != config {
-                    let differing = ExperimentConfiguration.keys.filter { previous.reportEntries[$0] != config.reportEntries[$0] }
+                    let (old, new) = (previous.reportEntries, config.reportEntries)
+                    let differing = ExperimentConfiguration.keyNames.filter { old[$0] != new[$0] }
                     throw ExperimentError.invalidConfiguration(
                         "\(outDir.path) already holds a run with a different configuration (differs in: \(differing.joined(separator: ", "))); choose another output folder or delete it")
                 }
             }
             if let h = try MetanetworkTrainer.checkpointHistory(at: checkpoint), let last = h.epochs.last {
-                log?("resuming from epoch \(last.epoch) of \(config.epochs) (\(checkpoint.path))")
+                log?("resuming from epoch \(last.epoch) of \(config.training.epochs) (\(checkpoint.path))")
             }
         }
         try config.write(to: configURL)
@@ -180,106 +150,48 @@ public enum ExperimentRunner {
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw ExperimentError.invalidRun("\(run.path) has no \(checkpointFileName): the run has not finished an epoch yet")
         }
-
-        // Each task rebuilds its model, loads the best weights (checked against the run's
-        // configuration and training-set size) and evaluates; the report is assembled below.
-        struct Outcome {
-            var zooName: String, parameters: Int, history: MetanetworkTrainingHistory
-            var metrics: [String: Double], robustness: [String: Double]
-            var predictions: [Double]? = nil, actual: [Double]? = nil
-            var evaluated: Int, split: DataSplit
-        }
-        func best(_ module: Module, trainCount: Int) throws -> MetanetworkTrainingHistory {
-            do {
-                return try MetanetworkTrainer.loadBestWeights(from: checkpoint, into: module, configuration: config.training,
-                                                              memberCount: trainCount)
-            } catch {
-                throw ExperimentError.invalidRun("\(error)")
-            }
-        }
-        /// SIREN tasks: the split of the run's own zoo (`trainedOn` members), its best weights, and
-        /// `evaluate` on its test split or on all `count` members of another zoo.
-        func sirenOutcome(_ model: Module, zooName: String, trainedOn: Int, count: Int,
-                          evaluate: ([Int]) throws -> (metrics: [String: Double], robustness: [String: Double])) throws -> Outcome {
-            let split = try config.split(count: trainedOn)
-            let history = try best(model, trainCount: split.train.count)
-            let members = zoo == nil ? split.test : Array(0..<count)
-            let e = try evaluate(members)
-            return Outcome(zooName: zooName, parameters: model.parameterCount, history: history, metrics: e.metrics,
-                           robustness: e.robustness, evaluated: members.count, split: split)
-        }
-        let ownZoo = URL(fileURLWithPath: config.zoo)
-        let outcome: Outcome
-        switch config.task {
-        case .generalization:
-            // The run's own zoo gives the split, the training-set size the checkpoint must match and
-            // the training targets behind the model's logit offset.
-            let own = try loadGeneralization(zoo: ownZoo, configuration: config)
-            let data = try zoo.map { try loadGeneralization(zoo: $0, configuration: config) } ?? own
-            let a = weightSpaceDescription(own.weights, own.transformerConfiguration)
-            let b = weightSpaceDescription(data.weights, data.transformerConfiguration)
-            guard a == b else {
-                throw ExperimentError.incompatibleZoo("\(data.name) has weight space \(b), the run was trained on \(a)")
-            }
-            let split = try config.split(groups: own.members)
-            let model = try GeneralizationExperiment.makeModel(name: config.model, for: data, size: config.size, seed: config.seed,
-                                                               trainingTargets: split.train.map { own.targets[$0] })
-            let history = try best(model.module, trainCount: split.train.count)
-            let members = zoo == nil ? split.test : Array(0..<data.targets.count)
-            let e = try GeneralizationExperiment.evaluate(model, on: data, members: members, seed: config.seed)
-            outcome = Outcome(zooName: data.name, parameters: model.module.parameterCount, history: history, metrics: e.metrics,
-                              robustness: e.robustness, predictions: e.predictions, actual: e.actual,
-                              evaluated: members.count, split: split)
-        case .inrClassification:
-            let own = try INRClassificationExperiment.load(zoo: ownZoo, epoch: config.zooEpoch)
-            let data = try zoo.map { try INRClassificationExperiment.load(zoo: $0) } ?? own
-            guard data.classCount == own.classCount, data.zoo.features.widths == own.zoo.features.widths else {
-                throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or classes than \(own.zoo.name), which the run was trained on")
-            }
-            let model = try INRClassificationExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
-            outcome = try sirenOutcome(model, zooName: data.zoo.name, trainedOn: own.count, count: data.count) {
-                try INRClassificationExperiment.evaluateWithRobustness(model: model, data: data, indices: $0, seed: config.seed)
-            }
-        case .inrEditing:
-            let edit = try config.imageEdit()
-            let own = try INREditingExperiment.load(zoo: ownZoo, edit: edit, epoch: config.zooEpoch)
-            let data = try zoo.map { try INREditingExperiment.load(zoo: $0, edit: edit) } ?? own
-            guard data.zoo.features.widths == own.zoo.features.widths, data.height == own.height, data.width == own.width else {
-                throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or image sizes than \(own.zoo.name), which the run was trained on")
-            }
-            let model = try INREditingExperiment.makeModel(name: config.model, data: data, size: config.size, seed: config.seed)
-            outcome = try sirenOutcome(model, zooName: data.zoo.name, trainedOn: own.count, count: data.count) {
-                try INREditingExperiment.evaluateWithRobustness(model: model, data: data, indices: $0, seed: config.seed)
-            }
-        }
-
-        var entries = config.reportEntries
-        entries["run"] = run.standardizedFileURL.path
-        entries["evaluated_on"] = zoo == nil ? "test split of \(config.zoo)" : "all \(outcome.evaluated) members of \(zoo!.standardizedFileURL.path)"
-        entries["train/val/test"] = "\(outcome.split.train.count)/\(outcome.split.validation.count)/\(outcome.split.test.count)"
-        let history = outcome.history
-        let result = ModelResult(
-            model: config.model, zoo: outcome.zooName, task: config.task.rawValue, parameters: outcome.parameters,
-            trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, history: history,
-            metrics: outcome.metrics, robustness: outcome.robustness, configuration: entries,
-            predictions: outcome.predictions, actual: outcome.actual)
-        var notes = ["evaluated \(outcome.evaluated) members (\(entries["evaluated_on"]!)) with the best weights of epoch \(history.bestEpoch)"]
-        if !(history.stoppedEarly || history.epochs.count >= config.epochs) {
-            notes.append("the run is unfinished: \(history.epochs.count) of \(config.epochs) epochs; rerun nfn train to finish it")
-        }
-        let report = ExperimentReport(title: "evaluation of \(config.model) (\(run.lastPathComponent)) on \(outcome.zooName)",
-                                      results: [result], notes: notes)
-        let dir = reportDirectory ?? run.appendingPathComponent(zoo == nil ? "evaluation" : "evaluation-\(outcome.zooName)")
-        try report.write(to: dir)
-        return report
+        return try evaluate(try taskType(for: config), config, run: run, checkpoint: checkpoint, zoo: zoo,
+                            reportDirectory: reportDirectory)
     }
 
-    static func weightSpaceDescription(_ w: ZooWeights, _ t: SmallTransformer.Configuration?) -> String {
-        switch w {
-        case .feedforward(let f):
-            return "feed-forward widths \(f.widths), kernels \(f.kernels)"
-        case .transformer(let x):
-            return "transformer (\(x.blocks.count) blocks, \(t ?? .init()))"
+    static func evaluate<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration, run: URL, checkpoint: URL,
+                                                zoo: URL?, reportDirectory: URL?) throws -> ExperimentReport {
+        // The run's own zoo gives the split, the training-set size the checkpoint must match and
+        // whatever the model took from its training items (the generalization logit offset).
+        let own = try Task.load(zoo: URL(fileURLWithPath: config.zoo), configuration: config)
+        let data = try zoo.map { try Task.load(zoo: $0, configuration: config) } ?? own
+        try Task.requireCompatible(data, trainedOn: own)
+        let split = try config.split(groups: Task.members(of: own))
+        let model = try Task.makeModel(name: config.model, data: own, trainingItems: split.train, size: config.size,
+                                       seed: config.training.seed)
+        let history: MetanetworkTrainingHistory
+        do {
+            history = try MetanetworkTrainer.loadBestWeights(from: checkpoint, into: Task.module(of: model),
+                                                             configuration: config.training, memberCount: split.train.count)
+        } catch {
+            throw ExperimentError.invalidRun("\(error)")
         }
+        let items = zoo == nil ? split.test : Array(Task.members(of: data).indices)
+        let e = try Task.evaluate(model, data: data, items: items, seed: config.training.seed)
+
+        let zooName = Task.zooName(of: data)
+        var entries = config.reportEntries
+        entries["run"] = run.standardizedFileURL.path
+        entries["evaluated_on"] = zoo.map { "all \(items.count) members of \($0.standardizedFileURL.path)" } ?? "test split of \(config.zoo)"
+        entries["train/val/test"] = "\(split.train.count)/\(split.validation.count)/\(split.test.count)"
+        let result = ModelResult(
+            model: config.model, zoo: zooName, task: config.task.rawValue, parameters: Task.module(of: model).parameterCount,
+            trainingSeconds: history.epochs.reduce(0) { $0 + $1.seconds }, history: history,
+            metrics: e.metrics, robustness: e.robustness, configuration: entries,
+            predictions: e.predictions, actual: e.actual)
+        var notes = ["evaluated \(items.count) members (\(entries["evaluated_on"] ?? "")) with the best weights of epoch \(history.bestEpoch)"]
+        if !(history.stoppedEarly || history.epochs.count >= config.training.epochs) {
+            notes.append("the run is unfinished: \(history.epochs.count) of \(config.training.epochs) epochs; rerun nfn train to finish it")
+        }
+        let report = ExperimentReport(title: "evaluation of \(config.model) (\(run.lastPathComponent)) on \(zooName)",
+                                      results: [result], notes: notes)
+        let dir = reportDirectory ?? run.appendingPathComponent(zoo == nil ? "evaluation" : "evaluation-\(zooName)")
+        try report.write(to: dir)
+        return report
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Training
 import Tensors
 import Autograd
 import NeuralNetworks
@@ -12,10 +13,11 @@ import Zoo
 /// random symmetries of the SIRENs (hidden-neuron permutations; sign flips, which a sine network
 /// also allows), which invariant models keep.
 ///
-/// The steps are separate so a saved model can be rebuilt and re-evaluated:
-/// ``load(zoo:epoch:)`` → ``makeModel(name:data:size:seed:)`` → ``run(model:data:split:configuration:size:checkpoint:progress:)``
-/// (which trains and evaluates), or ``evaluate(model:data:indices:batchSize:)`` on a model whose
-/// weights were loaded.
+/// The steps are those of every ``MetanetworkTask``, so a saved model can be rebuilt and
+/// re-evaluated: ``load(zoo:epoch:)`` → ``makeModel(name:data:size:seed:)`` →
+/// ``MetanetworkTask/run(model:data:split:configuration:size:checkpoint:progress:)`` (which trains
+/// and evaluates), or ``evaluate(model:data:indices:batchSize:)`` on a model whose weights were
+/// loaded.
 ///
 /// ```swift
 /// let data = try INRClassificationExperiment.load(zoo: URL(fileURLWithPath: "zoos/siren"))
@@ -24,9 +26,10 @@ import Zoo
 ///                                                  configuration: .init(epochs: 20, seed: 0))
 /// print(result.metrics["accuracy"]!, result.robustness)
 /// ```
-public enum INRClassificationExperiment {
-    /// The task name in ``ModelResult/task``.
-    public static let task = "inr-classification"
+public enum INRClassificationExperiment: MetanetworkTask {
+    public static var task: ExperimentTask { .inrClassification }
+    /// A classifier: one logit per class.
+    public typealias Model = any Module & WeightSpaceModel
 
     /// The SIREN members, their labels, and the scale normalisation the models see.
     public struct Data: Sendable {
@@ -65,6 +68,31 @@ public enum INRClassificationExperiment {
         Data(zoo: try SIRENZooData.load(zoo: directory, epoch: epoch))
     }
 
+    /// The checkpoints of the configuration's `zoo_epoch`.
+    public static func load(zoo: URL, configuration: ExperimentConfiguration) throws -> Data {
+        try load(zoo: zoo, epoch: configuration.zooEpoch)
+    }
+
+    public static func zooName(of data: Data) -> String { data.zoo.name }
+    /// SIREN zoos only.
+    public static func accepts(_ family: ZooFamily) -> Bool { family == .siren }
+    /// One SIREN per item.
+    public static func members(of data: Data) -> [Int] { Array(0..<data.count) }
+
+    public static func summary(of data: Data) -> String {
+        "\(data.count) SIRENs of \(data.classCount) classes, \(data.skipped) left out (diverged or non-finite)"
+    }
+
+    public static func reportEntries(of data: Data, model: any Module & WeightSpaceModel) -> [String: String] {
+        ["classes": "\(data.classCount)", "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)"]
+    }
+
+    public static func requireCompatible(_ data: Data, trainedOn own: Data) throws {
+        guard data.classCount == own.classCount, data.zoo.features.widths == own.zoo.features.widths else {
+            throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or classes than \(own.zoo.name), which the run was trained on")
+        }
+    }
+
     /// Root mean square of every weight and bias tensor over the batch (weights then biases).
     public static func layerScales(_ f: WeightSpaceFeatures) -> [Float] {
         (f.weights + f.biases).map { t in
@@ -94,7 +122,7 @@ public enum INRClassificationExperiment {
     ///
     /// - Throws: ``ExperimentError/unknownModel(_:)`` for other names.
     public static func makeModel(name: String, data: Data, size: MetanetworkKind.Size = .standard,
-                                 seed: UInt64) throws -> Module & WeightSpaceModel {
+                                 seed: UInt64) throws -> any Module & WeightSpaceModel {
         guard modelNames.contains(name), let kind = MetanetworkKind(rawValue: name) else {
             throw ExperimentError.unknownModel("\(name) (for INR classification: \(modelNames.joined(separator: ", ")))")
         }
@@ -161,39 +189,28 @@ public enum INRClassificationExperiment {
         return (metrics, robustness)
     }
 
-    /// Trains classifier `name` on `split.train` (validation accuracy for early stopping; the
-    /// best-validation weights are kept), then evaluates it on `split.test` and on the
-    /// augmented test sets of the robustness protocol.
-    ///
-    /// - Parameters:
-    ///   - checkpoint: a file for the resumable trainer (nil: none).
-    ///   - trainedModel: receives the trained model (with its best weights), e.g. to save it.
-    /// - Returns: a ``ModelResult`` with task `inr-classification`, metrics `accuracy`, `loss`,
-    ///   `chance` (the most frequent test class's share), and robustness accuracies by augmentation.
-    public static func run(model name: String, data: Data, split: DataSplit,
-                           configuration: MetanetworkTrainingConfiguration, size: MetanetworkKind.Size = .standard,
-                           checkpoint: URL? = nil, progress: ((MetanetworkEpoch) throws -> Void)? = nil,
-                           trainedModel: ((Module & WeightSpaceModel) -> Void)? = nil) throws -> ModelResult {
-        let model = try makeModel(name: name, data: data, size: size, seed: configuration.seed)
-        let start = Date()
-        let history = try MetanetworkTrainer.train(
-            model: model, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
-            loss: { batch, tape in
-                let members = batch.map { split.train[$0] }
-                let logits = model(WeightSpaceVariables(data.features.gathering(members: members), tape: tape))
-                return Variable.softmaxCrossEntropy(logits: logits, labels: members.map { data.labels[$0] })
-            },
-            validate: { evaluate(model: model, data: data, indices: split.validation)["accuracy"] ?? 0 },
-            progress: progress)
-        let seconds = Date().timeIntervalSince(start)
-        trainedModel?(model)
-        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: split.test,
-                                                               seed: configuration.seed)
-        return ModelResult(
-            model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
-            trainingSeconds: seconds, history: history, metrics: metrics, robustness: robustness,
-            configuration: configuration.reportEntries(size: size, split: split).merging([
-                "classes": "\(data.classCount)", "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
-            ]) { _, task in task })
+    public static func makeModel(name: String, data: Data, trainingItems: [Int], size: MetanetworkKind.Size,
+                                 seed: UInt64) throws -> any Module & WeightSpaceModel {
+        try makeModel(name: name, data: data, size: size, seed: seed)
+    }
+
+    public static func module(of model: any Module & WeightSpaceModel) -> Module { model }
+
+    /// Softmax cross-entropy of the class logits.
+    public static func loss(of model: any Module & WeightSpaceModel, data: Data, items: [Int], tape: Tape) throws -> Variable {
+        let logits = model(WeightSpaceVariables(data.features.gathering(members: items), tape: tape))
+        return Variable.softmaxCrossEntropy(logits: logits, labels: items.map { data.labels[$0] })
+    }
+
+    /// Accuracy on `items`.
+    public static func validationMetric(of model: any Module & WeightSpaceModel, data: Data, items: [Int]) throws -> Double {
+        evaluate(model: model, data: data, indices: items)["accuracy"] ?? 0
+    }
+
+    /// ``evaluateWithRobustness(model:data:indices:seed:)``: `accuracy`, `loss`, `chance`, and the
+    /// accuracy on augmented copies.
+    public static func evaluate(_ model: any Module & WeightSpaceModel, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
+        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
+        return TaskEvaluation(metrics: metrics, robustness: robustness)
     }
 }

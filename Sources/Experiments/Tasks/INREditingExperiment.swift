@@ -1,4 +1,6 @@
 import Foundation
+import Training
+import TensorIO
 import Tensors
 import Autograd
 import NeuralNetworks
@@ -32,9 +34,10 @@ import Zoo
 ///                                           configuration: .init(epochs: 20, learningRate: 1e-3, seed: 0))
 /// print(result.metrics["mse"]!, result.metrics["no_edit_mse"]!)
 /// ```
-public enum INREditingExperiment {
-    /// The task name in ``ModelResult/task``.
-    public static let task = "inr-editing"
+public enum INREditingExperiment: MetanetworkTask {
+    public static var task: ExperimentTask { .inrEditing }
+    /// An editor: weight-space features in, edited features out.
+    public typealias Model = any Module & WeightSpaceLayer
 
     /// The SIREN members, their fitted images and the edit targets.
     public struct Data: Sendable {
@@ -83,6 +86,41 @@ public enum INREditingExperiment {
         return Data(zoo: zoo, edit: edit, images: try zoo.fittedImages(data: data))
     }
 
+    /// The checkpoints of the configuration's `zoo_epoch` and its `edit`.
+    public static func load(zoo: URL, configuration: ExperimentConfiguration) throws -> Data {
+        try load(zoo: zoo, edit: try configuration.imageEdit(), epoch: configuration.zooEpoch)
+    }
+
+    public static func zooName(of data: Data) -> String { data.zoo.name }
+    /// SIREN zoos only.
+    public static func accepts(_ family: ZooFamily) -> Bool { family == .siren }
+    /// One SIREN per item.
+    public static func members(of data: Data) -> [Int] { Array(0..<data.count) }
+
+    public static func summary(of data: Data) -> String {
+        "\(data.count) SIRENs, edit \(data.edit.rawValue), \(data.skipped) left out (diverged or non-finite)"
+    }
+
+    public static func reportEntries(of data: Data, model: Model) -> [String: String] {
+        ["edit": data.edit.rawValue, "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)"]
+    }
+
+    public static func requireCompatible(_ data: Data, trainedOn own: Data) throws {
+        guard data.zoo.features.widths == own.zoo.features.widths, data.height == own.height, data.width == own.width else {
+            throw ExperimentError.incompatibleZoo("\(data.zoo.name) has other SIRENs or image sizes than \(own.zoo.name), which the run was trained on")
+        }
+    }
+
+    /// The file a run draws its first test members' edits into.
+    public static let galleryFileName = "edits.svg"
+
+    /// Draws the first 8 test members' edits into ``galleryFileName``.
+    public static func writeArtifacts(of model: Model, data: Data, split: DataSplit, into folder: URL) throws -> [String] {
+        try writeGallery(model: model, data: data, indices: Array(split.test.prefix(8)),
+                         to: folder.appendingPathComponent(galleryFileName))
+        return ["edited test images: \(galleryFileName)"]
+    }
+
     /// The editor names (``EditorKind``): np, hnp, nft (equivariant) and mlp (baseline).
     public static let modelNames = EditorKind.allCases.map(\.rawValue)
 
@@ -90,7 +128,7 @@ public enum INREditingExperiment {
     ///
     /// - Throws: ``ExperimentError/unknownModel(_:)`` for other names.
     public static func makeModel(name: String, data: Data, size: MetanetworkKind.Size = .standard,
-                                 seed: UInt64) throws -> Module & WeightSpaceLayer {
+                                 seed: UInt64) throws -> Model {
         guard let kind = EditorKind(rawValue: name) else {
             throw ExperimentError.unknownModel("\(name) (for INR editing: \(modelNames.joined(separator: ", ")))")
         }
@@ -148,41 +186,31 @@ public enum INREditingExperiment {
                 [Robustness.Augmentation.permutation.description: permuted])
     }
 
-    /// Trains editor `name` on `split.train` (−MSE on `split.validation` for early stopping; the
-    /// best weights are kept) and evaluates it on `split.test`.
-    ///
-    /// - Parameter trainedModel: receives the trained editor (best weights), e.g. to save it or
-    ///   draw a gallery.
-    /// - Returns: a ``ModelResult`` with task `inr-editing`, metrics `mse` (edited test SIRENs),
-    ///   `no_edit_mse` (unedited), `loss` (= `mse`), and robustness `permutation` (test MSE after
-    ///   random hidden-neuron permutations of the test SIRENs).
-    public static func run(model name: String, data: Data, split: DataSplit,
-                           configuration: MetanetworkTrainingConfiguration, size: MetanetworkKind.Size = .standard,
-                           checkpoint: URL? = nil, progress: ((MetanetworkEpoch) throws -> Void)? = nil,
-                           trainedModel: ((Module & WeightSpaceLayer) -> Void)? = nil) throws -> ModelResult {
-        let model = try makeModel(name: name, data: data, size: size, seed: configuration.seed)
+    public static func makeModel(name: String, data: Data, trainingItems: [Int], size: MetanetworkKind.Size,
+                                 seed: UInt64) throws -> Model {
+        try makeModel(name: name, data: data, size: size, seed: seed)
+    }
+
+    public static func module(of model: Model) -> Module { model }
+
+    /// Mean squared error of the edited SIRENs' renderings against the edited images.
+    public static func loss(of model: Model, data: Data, items: [Int], tape: Tape) throws -> Variable {
         let pixels = data.height * data.width
-        let start = Date()
-        let history = try MetanetworkTrainer.train(
-            model: model, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
-            loss: { batch, tape in
-                let members = batch.map { split.train[$0] }
-                let images = render(model: model, data: data, indices: members, tape: tape)
-                return Variable.meanSquaredError(images.reshaped([members.count, pixels]),
-                                                 data.targets.gathering(members).reshaped([members.count, pixels]))
-            },
-            validate: { -(evaluate(model: model, data: data, indices: split.validation)["mse"] ?? .infinity) },
-            progress: progress)
-        let seconds = Date().timeIntervalSince(start)
-        trainedModel?(model)
-        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: split.test,
-                                                               seed: configuration.seed)
-        return ModelResult(
-            model: name, zoo: data.zoo.name, task: task, parameters: model.parameterCount,
-            trainingSeconds: seconds, history: history, metrics: metrics, robustness: robustness,
-            configuration: configuration.reportEntries(size: size, split: split).merging([
-                "edit": data.edit.rawValue, "zoo_epoch": "\(data.zoo.epoch)", "skipped": "\(data.skipped)",
-            ]) { _, task in task })
+        let images = render(model: model, data: data, indices: items, tape: tape)
+        return Variable.meanSquaredError(images.reshaped([items.count, pixels]),
+                                         data.targets.gathering(items).reshaped([items.count, pixels]))
+    }
+
+    /// −MSE on `items`.
+    public static func validationMetric(of model: Model, data: Data, items: [Int]) throws -> Double {
+        -(evaluate(model: model, data: data, indices: items)["mse"] ?? .infinity)
+    }
+
+    /// ``evaluateWithRobustness(model:data:indices:seed:)``: `mse`, `no_edit_mse`, `loss`, and the
+    /// MSE on hidden-permutation-augmented copies.
+    public static func evaluate(_ model: Model, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
+        let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
+        return TaskEvaluation(metrics: metrics, robustness: robustness)
     }
 
     /// An SVG grid for looking at edits: one row per member of `indices`, columns original image,
@@ -227,6 +255,6 @@ public enum INREditingExperiment {
 
     /// Writes ``gallerySVG(model:data:indices:pixelSize:)`` to `url` atomically.
     public static func writeGallery(model: Module & WeightSpaceLayer, data: Data, indices: [Int], to url: URL) throws {
-        try Foundation.Data(gallerySVG(model: model, data: data, indices: indices).utf8).write(to: url, options: .atomic)
+        try AtomicFile.write(Foundation.Data(gallerySVG(model: model, data: data, indices: indices).utf8), to: url)
     }
 }

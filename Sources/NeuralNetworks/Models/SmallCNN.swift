@@ -63,110 +63,11 @@ public final class SmallCNN: Module, Layer {
         super.init()
     }
 
-    private func act(_ x: Variable) -> Variable {
-        switch activation {
-        case .relu: return x.relu()
-        case .tanh: return x.tanh()
-        case .sine: return x.sin()
-        case .identity: return x
-        }
-    }
-
     /// Logits `[N, classes]` for images `[N, C, H, W]` (H, W ≥ 15).
     public func callAsFunction(_ x: Variable) -> Variable {
-        var h = dropout(act(conv1(x)))
-        h = dropout(act(conv2(h)))
-        h = dropout(act(conv3(h)))
+        var h = dropout(activation(conv1(x)))
+        h = dropout(activation(conv2(h)))
+        h = dropout(activation(conv3(h)))
         return classifier(h.globalAveragePool2d())
-    }
-
-    /// Checks that `shape` is a valid input batch, throwing a descriptive error if not.
-    public func validateInput(_ shape: [Int]) throws {
-        guard shape.count == 4, shape[1] == configuration.inputChannels, shape[2] >= 15, shape[3] >= 15 else {
-            throw ModuleError.invalidInput(
-                "SmallCNN expects images [N, \(configuration.inputChannels), H≥15, W≥15], got \(shape)")
-        }
-    }
-}
-
-/// A multilayer perceptron: Dense → activation → … → Dense (no activation after the last layer).
-///
-/// `widths = [n₀, n₁, …, n_L]` gives L dense layers `layers.0 … layers.(L−1)`.
-public final class MLP: Module, Layer {
-    /// The L dense layers; `layers.i` maps nᵢ → nᵢ₊₁.
-    public let layers: [Dense]
-    /// Applied between layers, never after the last (`sine` is sin(x) here, with no ω₀ factor).
-    public let activation: Activation
-    /// `[n₀, …, n_L]`, the input, hidden and output widths.
-    public let widths: [Int]
-
-    /// Creates the network with weights sampled from `rng`.
-    ///
-    /// - Parameters:
-    ///   - widths: `[n₀, …, n_L]`, at least two entries (traps otherwise).
-    ///   - activation: between layers; `.relu` by default.
-    ///   - initializer: for every weight matrix; biases start at zero.
-    public init(widths: [Int], activation: Activation = .relu, initializer: Initializer = .glorotUniform,
-                rng: inout SeededGenerator) {
-        precondition(widths.count >= 2, "an MLP needs at least input and output widths, got \(widths)")
-        self.widths = widths
-        self.activation = activation
-        layers = (0..<(widths.count - 1)).map { Dense(widths[$0], widths[$0 + 1], initializer: initializer, rng: &rng) }
-        super.init()
-    }
-
-    /// `[..., n₀] → [..., n_L]`.
-    public func callAsFunction(_ x: Variable) -> Variable {
-        var h = x
-        for (i, layer) in layers.enumerated() {
-            h = layer(h)
-            if i < layers.count - 1 {
-                switch activation {
-                case .relu: h = h.relu()
-                case .tanh: h = h.tanh()
-                case .sine: h = h.sin()
-                case .identity: break
-                }
-            }
-        }
-        return h
-    }
-}
-
-/// A SIREN implicit neural representation: coordinates `[N, inputs]` → values `[N, outputs]`,
-/// `hidden.count` sine layers then a linear output layer.
-public final class SIREN: Module, Layer {
-    /// The sine layers, `inputs → hiddenWidths[0] → … → hiddenWidths.last`.
-    public let hidden: [SirenLayer]
-    /// The final linear layer, weights U(−√(6/n)/ω₀, √(6/n)/ω₀) with n its fan-in, zero bias.
-    public let output: Dense
-
-    /// Creates the network with the SIREN initialisation, sampled from `rng`.
-    ///
-    /// - Parameters:
-    ///   - inputs: coordinate dimension; 2 (an image's x, y) by default.
-    ///   - hiddenWidths: width of each sine layer; `[32, 32]` by default. Empty gives a single linear
-    ///     layer.
-    ///   - outputs: value dimension; 1 (greyscale) by default.
-    ///   - frequency: ω₀ of every sine layer; 30 by default (Sitzmann et al., 2020).
-    public init(inputs: Int = 2, hiddenWidths: [Int] = [32, 32], outputs: Int = 1, frequency: Float = 30,
-                rng: inout SeededGenerator) {
-        var layers: [SirenLayer] = []
-        var n = inputs
-        for (i, w) in hiddenWidths.enumerated() {
-            layers.append(SirenLayer(n, w, frequency: frequency, isFirst: i == 0, rng: &rng))
-            n = w
-        }
-        hidden = layers
-        let bound = (6 / Float(n)).squareRoot() / frequency
-        output = Dense(n, outputs, initializer: .uniform(low: -bound, high: bound), rng: &rng)
-        super.init()
-    }
-
-    /// `[N, inputs] → [N, outputs]`.
-    public func callAsFunction(_ x: Variable) -> Variable {
-        var h = x
-        for layer in hidden { h = layer(h) }
-        return output(h)
     }
 }

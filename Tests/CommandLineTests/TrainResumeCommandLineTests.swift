@@ -1,42 +1,15 @@
 import Foundation
 import Testing
+import _TestSupport
 import Experiments
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// This process's scratch folder, `<tmp>/swiftnfn-cli-tests/<uuid>`; folders that earlier runs
-/// left there more than an hour ago are removed when it is first used.
-private let cliScratchRoot: URL = {
-    let fm = FileManager.default
-    let parent = fm.temporaryDirectory.appendingPathComponent("swiftnfn-cli-tests")
-    for name in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] {
-        let url = parent.appendingPathComponent(name)
-        if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
-           Date().timeIntervalSince(modified) > 3600 {
-            try? fm.removeItem(at: url)
-        }
-    }
-    return parent.appendingPathComponent(UUID().uuidString)
-}()
-
-/// A fresh folder in this process's scratch folder.
-private func scratchFolder(_ label: String) -> URL {
-    let url = cliScratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Where the built `nfn` is (next to the test bundle, or one folder up).
-private func nfnBinary() -> URL {
-    let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let binary = buildDir.appendingPathComponent("nfn")
-    return FileManager.default.fileExists(atPath: binary.path) ? binary : buildDir.deletingLastPathComponent().appendingPathComponent("nfn")
-}
-
 /// Shared fixtures: small synthetic-data zoos (no data set needed) generated once per process.
 private enum Fixture {
-    static let root = scratchFolder("train-cli")
+    static let root = makeTemporaryDirectory("train-cli")
 
     /// 48 CNN members, 1 epoch on the synthetic digits.
     static let zoo: URL = generate("cnn-zoo", ["--family", "cnn", "--members", "48", "--epochs", "1", "--seed", "0"])
@@ -112,7 +85,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
         let out = Fixture.root.appendingPathComponent("killed")
         let checkpoint = out.appendingPathComponent(ExperimentRunner.checkpointFileName)
         let p = Process()
-        p.executableURL = nfnBinary()
+        p.executableURL = try #require(nfnBinary)
         p.arguments = Fixture.trainArguments(out: out)
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -174,7 +147,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
 
     @Test func evaluateOnAnotherZooOfTheSameWeightSpaceUsesEveryMember() throws {
         let reference = Fixture.reference
-        let report = scratchFolder("eval-other")
+        let report = makeTemporaryDirectory("eval-other")
         let r = try runNFN(["evaluate", "--run", reference.out.path, "--zoo", Fixture.otherZoo.path, "--report", report.path, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let result = try decodeResult(Data(r.stdout.utf8))
@@ -191,7 +164,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
     @Test func evaluateRefusesAMismatchingRunFolderCleanly() throws {
         let reference = Fixture.reference
         // A run folder whose configuration names another model size than its checkpoint holds.
-        let wrong = scratchFolder("eval-wrong")
+        let wrong = makeTemporaryDirectory("eval-wrong")
         try FileManager.default.removeItem(at: wrong)
         try FileManager.default.copyItem(at: reference.out, to: wrong)
         try? FileManager.default.removeItem(at: wrong.appendingPathComponent("evaluation"))
@@ -219,7 +192,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
     }
 
     @Test func aConfigFileWithCommandLineOverrides() throws {
-        let dir = scratchFolder("config")
+        let dir = makeTemporaryDirectory("config")
         let out = dir.appendingPathComponent("run")
         let file = dir.appendingPathComponent("run.yaml")
         try """
@@ -244,7 +217,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
         #expect(result.configuration["optimizer"] == "adamw" && result.configuration["batch_size"] == "8")
         #expect(result.configuration["seed"] == "5" && result.configuration["learning_rate"] == "0.002")
         let saved = try ExperimentConfiguration.load(from: out.appendingPathComponent(ExperimentRunner.configurationFileName))
-        #expect(saved.epochs == 2 && saved.seed == 5 && saved.batchSize == 8 && saved.optimizer == .adamw)
+        #expect(saved.training.epochs == 2 && saved.training.seed == 5 && saved.training.batchSize == 8 && saved.training.optimizer == .adamw)
         #expect(saved.out == out.path && saved.zoo == Fixture.zoo.path)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("not-this-one").path))
 
@@ -260,7 +233,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
     }
 
     @Test func severalZooEpochsSplitByMemberAndEvaluateExactly() throws {
-        let out = scratchFolder("two-epochs")
+        let out = makeTemporaryDirectory("two-epochs")
         let r = try runNFN(["train", "--model", "statnn", "--zoo", Fixture.twoEpochZoo.path, "--zoo-epochs", "1,2",
                             "--out", out.path, "--epochs", "3", "--seed", "2", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -275,7 +248,7 @@ private func comparable(_ r: ModelResult, keepConfiguration: Bool = true) throws
     }
 
     @Test func badConfigurationsFailWithTheFileNameAndWriteNothing() throws {
-        let dir = scratchFolder("bad-config")
+        let dir = makeTemporaryDirectory("bad-config")
         let out = dir.appendingPathComponent("run")
         func check(_ yaml: String, _ expected: String) throws {
             let file = dir.appendingPathComponent("c-\(UUID().uuidString).yaml")

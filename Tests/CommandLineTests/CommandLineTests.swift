@@ -1,30 +1,7 @@
 import Foundation
 import Testing
+import _TestSupport
 import Datasets
-
-/// Runs the built `nfn` executable (it sits next to the test bundle in the build folder).
-func runNFN(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var binary = buildDir.appendingPathComponent("nfn")
-    if !FileManager.default.fileExists(atPath: binary.path) {
-        // Some runners launch the bundle through a helper one folder deeper.
-        binary = buildDir.deletingLastPathComponent().appendingPathComponent("nfn")
-    }
-    let p = Process()
-    p.executableURL = binary
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
-
-func jsonObject(_ s: String) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
-}
 
 @Suite(.serialized) struct CommandLineTests {
     @Test(.enabled(if: FashionMNIST.isAvailable(split: .train)))

@@ -11,7 +11,7 @@ public struct DataSplit: Codable, Sendable, Equatable {
 
     /// Shuffles `0..<count` with `seed` and cuts it by the given fractions (test gets the rest).
     ///
-    /// - Throws: ``ExperimentError/invalidArgument(_:)`` when a part would be empty or fractions are
+    /// - Throws: ``TrainingError/invalidSplit(_:)`` when a part would be empty or fractions are
     ///   outside (0, 1).
     public init(count: Int, trainFraction: Double = 0.7, validationFraction: Double = 0.15, seed: UInt64) throws {
         try self.init(groups: Array(0..<count), trainFraction: trainFraction, validationFraction: validationFraction, seed: seed)
@@ -24,18 +24,18 @@ public struct DataSplit: Codable, Sendable, Equatable {
     ///
     /// With every group distinct (`groups = 0..<n`) this is exactly ``init(count:trainFraction:validationFraction:seed:)``.
     ///
-    /// - Throws: ``ExperimentError/invalidArgument(_:)`` when a part would be empty or fractions are
+    /// - Throws: ``TrainingError/invalidSplit(_:)`` when a part would be empty or fractions are
     ///   outside (0, 1).
     public init(groups: [Int], trainFraction: Double = 0.7, validationFraction: Double = 0.15, seed: UInt64) throws {
         guard trainFraction > 0, validationFraction > 0, trainFraction + validationFraction < 1 else {
-            throw ExperimentError.invalidArgument("split fractions must be positive and sum to less than 1, got \(trainFraction) and \(validationFraction)")
+            throw TrainingError.invalidSplit("split fractions must be positive and sum to less than 1, got \(trainFraction) and \(validationFraction)")
         }
         let unique = Array(Set(groups)).sorted()
         let count = unique.count
         let nTrain = Int((Double(count) * trainFraction).rounded())
         let nVal = Int((Double(count) * validationFraction).rounded())
         guard nTrain >= 1, nVal >= 1, count - nTrain - nVal >= 2 else {
-            throw ExperimentError.invalidArgument("\(count) members are too few to split into train/validation/test")
+            throw TrainingError.invalidSplit("\(count) members are too few to split into train/validation/test")
         }
         var rng = SeededGenerator(seed: seed)
         let order = rng.permutation(count)
@@ -45,27 +45,5 @@ public struct DataSplit: Codable, Sendable, Equatable {
         train = items(order[0..<nTrain])
         validation = items(order[nTrain..<(nTrain + nVal)])
         test = items(order[(nTrain + nVal)...])
-    }
-}
-
-/// Errors from experiment set-up and reporting.
-public enum ExperimentError: Error, Equatable, CustomStringConvertible {
-    case invalidArgument(String)
-    case unknownModel(String)
-    case incompatibleZoo(String)
-    /// A run configuration (file or options) is invalid; the message names the key or file.
-    case invalidConfiguration(String)
-    /// The task exists but `nfn train` / `nfn evaluate` cannot run it yet.
-    /// A run folder cannot be evaluated (missing or mismatching checkpoint or configuration).
-    case invalidRun(String)
-
-    public var description: String {
-        switch self {
-        case .invalidArgument(let m): return "invalid argument: \(m)"
-        case .unknownModel(let m): return "unknown model: \(m)"
-        case .incompatibleZoo(let m): return "zoo does not fit the task: \(m)"
-        case .invalidConfiguration(let m): return "invalid configuration: \(m)"
-        case .invalidRun(let m): return "cannot evaluate the run: \(m)"
-        }
     }
 }

@@ -1,33 +1,8 @@
 import Foundation
-import Testing
 import Zoo
 
-/// This test process's scratch folder, `<tmp>/swiftnfn-zootests/<uuid>`. Folders that earlier
-/// runs left there more than an hour ago are removed when it is first used.
-let scratchRoot: URL = {
-    let fm = FileManager.default
-    let parent = fm.temporaryDirectory.appendingPathComponent("swiftnfn-zootests")
-    for name in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] {
-        let url = parent.appendingPathComponent(name)
-        if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date,
-           Date().timeIntervalSince(modified) > 3600 {
-            try? fm.removeItem(at: url)
-        }
-    }
-    let root = parent.appendingPathComponent(UUID().uuidString)
-    try? fm.createDirectory(at: root, withIntermediateDirectories: true)
-    return root
-}()
-
-/// A fresh empty folder in this process's scratch folder.
-func makeTemporaryDirectory(_ label: String = "zoo") -> URL {
-    let url = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// A tiny zoo spec on the synthetic digits: 256 training and 128 test images, 2 epochs.
-func tinySpec(_ family: ZooFamily = .cnn, members: Int = 8, seed: UInt64 = 3) -> ZooSpec {
+public func tinySpec(_ family: ZooFamily = .cnn, members: Int = 8, seed: UInt64 = 3) -> ZooSpec {
     var s = ZooSpec.defaults(for: family)
     s.members = members
     s.seed = seed
@@ -54,7 +29,7 @@ func tinySpec(_ family: ZooFamily = .cnn, members: Int = 8, seed: UInt64 = 3) ->
 }
 
 /// Every regular file in `directory` (recursively), by relative path.
-func contents(of directory: URL) throws -> [String: Data] {
+public func contents(of directory: URL) throws -> [String: Data] {
     var result: [String: Data] = [:]
     let fm = FileManager.default
     for name in try fm.contentsOfDirectory(atPath: directory.path) {
@@ -71,7 +46,7 @@ func contents(of directory: URL) throws -> [String: Data] {
 }
 
 /// Copies a folder to a fresh temporary location.
-func copyOf(_ directory: URL) throws -> URL {
+public func copyOf(_ directory: URL) throws -> URL {
     let target = makeTemporaryDirectory("copy")
     try FileManager.default.removeItem(at: target)
     try FileManager.default.copyItem(at: directory, to: target)
@@ -79,14 +54,14 @@ func copyOf(_ directory: URL) throws -> URL {
 }
 
 /// A reference zoo generated once per test process (tests copy it before changing anything).
-let referenceZoo: URL = {
+public let referenceZoo: URL = {
     let url = makeTemporaryDirectory("reference")
     _ = try! ZooGenerator.generate(spec: tinySpec(), into: url, options: ZooGenerationOptions(workers: 2))
     return url
 }()
 
 /// `members.jsonl` as lines.
-func recordLines(_ directory: URL) throws -> [String] {
+public func recordLines(_ directory: URL) throws -> [String] {
     String(decoding: try Data(contentsOf: directory.appendingPathComponent(ZooLayout.records)), as: UTF8.self)
         .split(separator: "\n").map(String.init)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import _TestSupport
 import Zoo
 
 @Suite(.enabled(if: nfnBinary != nil, "needs the nfn executable (build all products)"))
@@ -9,14 +10,14 @@ struct ImportCommandLineTests {
         let out = makeTemporaryDirectory("cli-import").appendingPathComponent("zoo").path
         let r = try runNFN(["zoo", "import", "small-cnn-zoo", source.path, "--out", out, "--dataset", "synthetic", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let j = try json(r.stdout)
+        let j = try jsonObject(r.stdout)
         #expect(j["members"] as? Int == 2)
         #expect(j["skipped_nonfinite"] as? Int == 2)
         #expect(j["skipped_other"] as? Int == 0)
         #expect(j["out"] as? String == out)
         let v = try runNFN(["zoo", "verify", out, "--json"])
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
-        #expect(try json(v.stdout)["mismatches"] as? Int == 0)
+        #expect(try jsonObject(v.stdout)["mismatches"] as? Int == 0)
         let info = try runNFN(["zoo", "info", out])
         #expect(info.stdout.contains("imported from small-cnn-zoo"), "\(info.stdout)")
 
@@ -47,7 +48,7 @@ struct ImportCommandLineTests {
         let out = makeTemporaryDirectory("cli-import").appendingPathComponent("zoo").path
         let r = try runNFN(["zoo", "import", "pytorch", dir.path, "--out", out, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let j = try json(r.stdout)
+        let j = try jsonObject(r.stdout)
         #expect(j["members"] as? Int == 2 && j["skipped_other"] as? Int == 1)
         let strict = try runNFN(["zoo", "import", "pytorch", dir.path, "--out", out + "-strict", "--strict"])
         #expect(strict.status == 1 && strict.stderr.contains("pickled_module.pt"), "\(strict.stderr)")
@@ -57,6 +58,6 @@ struct ImportCommandLineTests {
         let out3 = makeTemporaryDirectory("cli-import").appendingPathComponent("zoo").path
         let n = try runNFN(["zoo", "import", "npz", npz.path, "--out", out3, "--family", "mlp", "--activation", "relu", "--json"])
         #expect(n.status == 0, "\(n.stderr)")
-        #expect(try json(n.stdout)["skipped_nonfinite"] as? Int == 1)
+        #expect(try jsonObject(n.stdout)["skipped_nonfinite"] as? Int == 1)
     }
 }

@@ -1,45 +1,10 @@
 import Foundation
 import Testing
+import _TestSupport
 import Zoo
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The built `nfn` executable, next to the test bundle (or one folder up), if it was built.
-let nfnBinary: URL? = {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir.appendingPathComponent("nfn"), dir.deletingLastPathComponent().appendingPathComponent("nfn")]
-    where FileManager.default.isExecutableFile(atPath: candidate.path) {
-        return candidate
-    }
-    return nil
-}()
-
-/// Starts `nfn` with `arguments`.
-func startNFN(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
-    struct NoBinary: Error {}
-    guard let binary = nfnBinary else { throw NoBinary() }
-    let p = Process()
-    p.executableURL = binary
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    return (p, out, err)
-}
-
-/// Runs `nfn` to completion.
-func runNFN(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let (p, out, err) = try startNFN(arguments)
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
-
-func json(_ s: String) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
-}
 
 @Suite(.enabled(if: nfnBinary != nil, "needs the nfn executable (build all products)"))
 struct ZooCommandLineTests {
@@ -52,12 +17,12 @@ struct ZooCommandLineTests {
         let g = try runNFN(["zoo", "generate"] + common + ["--out", zoo, "--workers", "2", "--json"])
         #expect(g.status == 0, "\(g.stderr)")
         #expect(g.stderr.isEmpty, "no progress line when not a terminal: \(g.stderr)")
-        let gj = try json(g.stdout)
+        let gj = try jsonObject(g.stdout)
         #expect(gj["generated"] as? Int == 8 && gj["complete"] as? Bool == true)
         // The CLI's defaults reproduce the library's spec exactly.
         #expect(try contents(of: URL(fileURLWithPath: zoo)) == contents(of: referenceZoo))
 
-        let info = try json(try runNFN(["zoo", "info", zoo, "--json"]).stdout)
+        let info = try jsonObject(try runNFN(["zoo", "info", zoo, "--json"]).stdout)
         #expect(info["members"] as? Int == 8)
         #expect(info["family"] as? String == "cnn")
         #expect(info["dataset"] as? String == "synthetic")
@@ -71,14 +36,14 @@ struct ZooCommandLineTests {
 
         let v = try runNFN(["zoo", "verify", zoo, "--json"])
         #expect(v.status == 0, "\(v.stderr)")
-        let vj = try json(v.stdout)
+        let vj = try jsonObject(v.stdout)
         #expect(vj["members"] as? Int == 8 && vj["checked"] as? Int == 8 && vj["mismatches"] as? Int == 0)
         #expect(try #require(vj["max_abs_accuracy_diff"] as? Double) <= 0.001)
 
         let e = try runNFN(["zoo", "export", zoo, "--out", root.appendingPathComponent("z.safetensors").path,
                             "--csv", root.appendingPathComponent("z.csv").path, "--epoch", "2", "--include-diverged", "--json"])
         #expect(e.status == 0, "\(e.stderr)")
-        #expect(try json(e.stdout)["rows"] as? Int == 8)
+        #expect(try jsonObject(e.stdout)["rows"] as? Int == 8)
 
         var parts: [String] = []
         for k in 0..<2 {
@@ -152,7 +117,7 @@ struct ZooCommandLineTests {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: tampered.appendingPathComponent(ZooLayout.records))
         let v = try runNFN(["zoo", "verify", tampered.path, "--json"])
         #expect(v.status == 1, "\(v.stdout) \(v.stderr)")
-        #expect(try json(v.stdout)["mismatches"] as? Int == 1)
+        #expect(try jsonObject(v.stdout)["mismatches"] as? Int == 1)
     }
 
     @Test func helpListsTheZooCommands() throws {

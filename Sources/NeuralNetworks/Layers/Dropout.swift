@@ -1,0 +1,39 @@
+import Foundation
+import Tensors
+import Autograd
+
+/// Randomly zeroes elements with probability `rate` in training mode, scaling survivors by
+/// 1/(1 − rate) (inverted dropout); the identity in evaluation mode.
+///
+/// The mask comes from the layer's own generator, seeded at construction, so training is
+/// reproducible.
+public final class Dropout: Module, Layer {
+    /// The probability of zeroing an element, in [0, 1).
+    public let rate: Float
+    private var rng: SeededGenerator
+
+    /// Creates a dropout layer with its own seeded mask generator.
+    ///
+    /// - Parameters:
+    ///   - rate: drop probability in [0, 1); traps otherwise. A rate of 0 makes the layer the identity.
+    ///   - seed: seeds the layer's private mask generator.
+    public init(rate: Float, seed: UInt64 = 0) {
+        precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")
+        self.rate = rate
+        rng = SeededGenerator(seed: seed)
+        super.init()
+    }
+
+    /// In training mode with `rate > 0`, multiplies `x` by a fresh random mask of 0 and 1/(1 − rate)
+    /// (recorded as a constant on `x`'s tape); otherwise returns `x`. Advances the layer's generator.
+    public func callAsFunction(_ x: Variable) -> Variable {
+        guard isTraining, rate > 0 else { return x }
+        let keep = 1 - rate, scale = 1 / keep
+        var mask = Tensor(uninitializedShape: x.shape)
+        mask.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
+        }
+        let m = x.tape?.constant(mask) ?? Variable(mask)
+        return x * m
+    }
+}
