@@ -1,9 +1,10 @@
 """PyTorch CPU reference for SwiftNFN's Monomial-NFN (Sources/Metanetworks/Monomial).
 
 The same math and the same parameter layouts as the Swift `MonomialLinear`, `MonomialNonlinearity`,
-`MonomialInvariantPool` and `MonomialPredictor` (written from the Swift code and MATH.md §1.9, not
-from the reference repository), so Swift parameters saved with `Module.saveParameters` load here
-one to one.
+`MonomialInvariantPool` and `MonomialPredictor` (written from the Swift code and Tran et al. 2024,
+"Monomial Matrix Group Equivariant Neural Functional Networks", Sec. 5, not from the reference
+repository MathematicalAI-NUS/Monomial-NFN), so Swift parameters saved with
+`Module.saveParameters` load here one to one.
 
 Timing (default): forward + backward (sum of outputs) of MonomialPredictor(.positiveScaling) with
 hidden channels 16, 16, 16, MLP head 200-200-1, on a batch of random Small CNN Zoo weight sets.

@@ -1,7 +1,9 @@
 """PyTorch CPU reference for SwiftNFN's Neural Functional Transformer (Metanetworks/NFT).
 
-Implements the same math as the Swift layers (seed 001 Eqs. 4-11, MATH.md 1.6 and 3), with the
-same parameter names (the Swift module paths), so a parameter dump from Swift loads one to one:
+Implements the same math as the Swift layers (Zhou et al. 2023, "Neural Functional Transformers",
+Eqs. 4-11, with the layer-mean global term of its Sec. 3.1 as in the reference `NPAttention` of
+AllanYangZhou/nfn), with the same parameter names (the Swift module paths), so a parameter dump
+from Swift loads one to one:
 
   NFTInputProjection   Gaussian random Fourier features [sin(2 pi B x), cos(2 pi B x)], B fixed
   LayerEncoding        phi^(i) (per folded channel) added to weights, psi^(i) to biases

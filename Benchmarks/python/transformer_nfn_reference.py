@@ -1,10 +1,13 @@
-"""PyTorch reference for SwiftNFN's Transformer-NFN (MATH.md §1.7, §1.8; seed 000).
+"""PyTorch reference for SwiftNFN's Transformer-NFN (Tran et al. 2025, "Equivariant Neural
+Functional Networks for Transformers", App. I; reference code Fsoft-AIC/Transformer-NFN,
+`TransformersLinear` and `TransformersInv`).
 
 The same model as `TransformerNFNPredictor` (Sources/Metanetworks/TransformerNFN), written
 independently in PyTorch and holding the SAME fused parameter tensors (names and shapes identical
 to the Swift module's parameter paths), with two forward formulations:
 
-* ``einsum``: every term of MATH.md §1.7 as its own einsum over a slice of the fused tensors (the
+* ``einsum``: every term of the equivariant layer (as listed in `TransformerNFNLinear`'s
+  documentation) as its own einsum over a slice of the fused tensors (the
   reference code's `TransformersLinear` style: one `EinsumLayer` per term);
 * ``fused``: the GEMM grouping SwiftNFN uses (global / per-feature / per-hidden-unit / pointwise).
 

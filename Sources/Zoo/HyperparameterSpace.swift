@@ -7,9 +7,12 @@ import Training
 /// hyper-parameters are sampled.
 public enum ZooFamily: String, Codable, Sendable, CaseIterable {
     /// The Small CNN Zoo network (Unterthiner et al., 2020): 3 × conv 3×3/2 + global average pool +
-    /// dense, trained as an image classifier (MATH.md §2.2).
+    /// dense, trained as an image classifier (code: google-research/google-research,
+    /// `dnn_predict_accuracy`).
     case cnn
-    /// The Small Transformer Zoo's vision transformer (MATH.md §2.1), trained as a classifier.
+    /// The Small Transformer Zoo's vision transformer (Tran et al. 2025, *Equivariant Neural
+    /// Functional Networks for Transformers*; `vision_task/model.py` in Fsoft-AIC/Transformer-NFN),
+    /// trained as a classifier.
     case transformer
     /// A multilayer perceptron on flattened images, trained as a classifier.
     case mlp
@@ -221,7 +224,8 @@ public struct HyperparameterSpace: Codable, Sendable, Equatable {
         case trainFraction = "train_fraction"
     }
 
-    /// The Small CNN Zoo recipe (MATH.md §2.2, after Unterthiner et al. 2020): activation
+    /// The Small CNN Zoo recipe (Unterthiner et al. 2020, *Predicting Neural Network Accuracy from
+    /// Weights*; code in google-research/google-research, `dnn_predict_accuracy`): activation
     /// {relu, tanh}; optimizer {sgd, momentum, adam, rmsprop}; learning rate log-uniform
     /// [5e-4, 5e-2]; L2 log-uniform [1e-8, 1e-2]; initializer {glorot_normal, he_normal, normal,
     /// truncated_normal} with init_std log-uniform [1e-3, 0.5]; bias {zeros, normal}; dropout
@@ -233,10 +237,11 @@ public struct HyperparameterSpace: Codable, Sendable, Equatable {
         initStd: .logUniform(low: 1e-3, high: 0.5), biasInitializers: [.zeros, .normal],
         dropout: .uniform(low: 0, high: 0.5), trainFraction: .choice([0.1, 0.25, 0.5, 1.0]))
 
-    /// The Small Transformer Zoo's "v2" sweeps joined (MATH.md §2.1): optimizer {adam, rmsprop,
-    /// sgd, momentum}; learning rate from {3e-4 … 5e-2} (adam, rmsprop) or {1e-3 … 7e-2} (sgd,
-    /// momentum); init std {0.1 … 0.5} or {0.1 … 0.3}; L2 {1e-8, 1e-7, 1e-6, 1e-4, 1e-2};
-    /// train fraction {1, 0.9, 0.8, 0.7}; dropout {0, 0.05, 0.1, 0.15, 0.2}. The grid's values are
+    /// The Small Transformer Zoo's "v2" sweeps joined (`sweep_config_v2_adam.yml` and
+    /// `sweep_config_v2_sgd.yml` in Fsoft-AIC/Transformer-NFN): optimizer {adam, rmsprop, sgd,
+    /// momentum}; learning rate from {3e-4 … 5e-2} (adam, rmsprop) or {1e-3 … 7e-2} (sgd,
+    /// momentum); init std {0.1 … 0.5} or {0.1 … 0.3}; L2 {1e-8, 1e-7, 1e-6, 1e-4, 1e-2}; train
+    /// fraction {1, 0.9, 0.8, 0.7}; dropout {0, 0.05, 0.1, 0.15, 0.2}. The grid's values are
     /// sampled uniformly instead of enumerated.
     public static let smallTransformerZoo = HyperparameterSpace(
         activations: [], optimizers: [.adam, .rmsprop, .sgd, .momentum],

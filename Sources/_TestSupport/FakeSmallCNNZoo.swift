@@ -9,9 +9,10 @@ import Zoo
 
 /// A fake released Small CNN Zoo folder built from known SmallCNN models.
 ///
-/// The TensorFlow layout is written here independently of `SmallCNNZooLayout` (the loops below
-/// and the literal `layout.csv` with the real names and offsets of MATH.md §2.2), so the import
-/// is checked against a second implementation of the conversion.
+/// The TensorFlow layout is written here independently of `SmallCNNZooLayout` (the loops below and
+/// the literal `layout.csv` with the real names and offsets of the released zoo, bias before kernel
+/// in each layer: `[0,16) b1 | [16,160) K1 | … | [4810,4970) K4`), so the import is checked against
+/// a second implementation of the conversion.
 public struct FakeSmallCNNZoo {
     public struct Row {
         public var modeldir: String

@@ -3,7 +3,8 @@
 written by real PyTorch, with the logits PyTorch computes for fixed inputs, embedded as base64 so
 that the Swift tests need no Python.
 
-The model is a small re-statement of MATH.md §2.1's vision transformer (module names as in the
+The model is a small re-statement of the Small Transformer Zoo's vision transformer
+(`vision_task/model.py` in Fsoft-AIC/Transformer-NFN; module names as in the
 released zoo's state_dicts: embedding.conv1, embedding.pos_embedding, encoder.i.attention.{queries,
 keys,values,out_projection}, encoder.i.fc1/fc2, classifier.fc1/fc2), shrunk to 8×8 images,
 patch 4 (4 tokens), D = 8, 2 heads of 4, feed-forward 16, 2 blocks, 10 classes.

@@ -78,7 +78,7 @@ import Metanetworks
         let zoo = try WeightSpaceFeatures(models: (0..<4).map { _ in SmallCNN(rng: &rng) })
         let accuracy = Tensor.uniform([4, 1], rng: &rng)
 
-        // The seed-002 CNN setting: 3 MonomialLinear layers (1 → 16 → 16 → 5), ReLU, pool, MLP(200).
+        // The CNN setting of Tran et al. 2024 (Monomial-NFN): 3 MonomialLinear layers (1 → 16 → 16 → 5), ReLU, pool, MLP(200).
         let model = try MonomialPredictor(architecture: arch,
                                           configuration: .init(kind: .positiveScaling, hiddenChannels: [16, 16, 5],
                                                                headWidth: 200),
@@ -135,7 +135,7 @@ import Metanetworks
         let accuracy = Tensor.uniform([4, 1], rng: &rng)
 
         var cfg = TransformerNFNConfiguration()
-        cfg.hiddenChannels = [10]                                    // the seed-000 model: 1,812,121 parameters
+        cfg.hiddenChannels = [10]                                    // the Tran et al. 2025 model: 1,812,121 parameters
         let model = TransformerNFNPredictor(architecture: arch, configuration: cfg, rng: &rng)
         let prediction = try model.predict(zoo)                      // [4, 1], in (0, 1)
 

@@ -23,8 +23,9 @@ import Metanetworks
         #expect(MonomialLinear.parameterCount(inChannels: 16, outChannels: 16, architecture: arch, kind: .sign) == 484 * 256 + 160)
     }
 
-    /// MATH.md §1.9: "linear in L, n₀, n_L"? Linear in L; quadratic in n₀ and n_L (first/last
-    /// layers mix whole rows/columns). HNP is quadratic in L as well.
+    /// Tran et al. 2024 (*Monomial Matrix Group Equivariant NFNs*, §5.1): "linear in L, n₀, n_L"?
+    /// Linear in L; quadratic in n₀ and n_L (first/last layers mix whole rows/columns). HNP is
+    /// quadratic in L as well.
     @Test func growthInDepthAndIOWidths() throws {
         func mlp(_ n0: Int, _ depth: Int, _ nL: Int) throws -> FeedforwardArchitecture {
             try .mlp(widths: [n0] + Array(repeating: 8, count: depth - 1) + [nL])

@@ -7,9 +7,9 @@ import WeightSpace
 import Metanetworks
 import _TestSupport
 
-/// Symmetry properties of the NFT layers (seed 001): equivariance to neuron permutations,
-/// invariance of the pooled outputs, and failing controls (scalings, decoupled permutations,
-/// relabelled layers) that prove the checks can fail.
+/// Symmetry properties of the NFT layers (Zhou et al. 2023, *Neural Functional Transformers*):
+/// equivariance to neuron permutations, invariance of the pooled outputs, and failing controls
+/// (scalings, decoupled permutations, relabelled layers) that prove the checks can fail.
 @Suite struct NFTEquivarianceTests {
     /// One weight space to test on.
     struct Space: CustomStringConvertible, Sendable {
@@ -85,9 +85,10 @@ import _TestSupport
         #expect(dev >= 1e-2, "\(space): deviation \(dev) under scalings should be large")
     }
 
-    /// Control (seed 001 A.1, case 3): permuting the rows of W⁽¹⁾ differently from the columns of
-    /// W⁽²⁾ is a false symmetry; the neuron term sees it. (Pointwise layers cannot: they respect
-    /// every permutation that keeps the layer index.)
+    /// Control (Zhou et al. 2023, *Neural Functional Transformers*, App. A.1, case 3): permuting
+    /// the rows of W⁽¹⁾ differently from the columns of W⁽²⁾ is a false symmetry; the neuron term
+    /// sees it. (Pointwise layers cannot: they respect every permutation that keeps the layer
+    /// index.)
     @Test(arguments: spaces)
     func selfAttentionSeesDecoupledPermutations(space: Space) throws {
         var rng = SeededGenerator(seed: 17)

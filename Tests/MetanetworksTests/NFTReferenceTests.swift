@@ -9,8 +9,9 @@ import _TestSupport
 
 /// The vectorised layers against direct, loop-by-loop transcriptions of the formulas.
 @Suite struct NFTReferenceTests {
-    /// Seed 001 Eqs. 23–24 (with the mean-token layer term), written entry by entry with scalar
-    /// loops for one network: an independent check of the token assembly, heads and write-back.
+    /// Zhou et al. 2023, *Neural Functional Transformers*, App. A.2, Eqs. 23–24 (with the
+    /// mean-token layer term of §3.1), written entry by entry with scalar loops for one network: an
+    /// independent check of the token assembly, heads and write-back.
     static func naiveSelfAttention(_ x: WeightSpaceFeatures, _ sa: NFTSelfAttention) -> WeightSpaceFeatures {
         let c = sa.channels, h = sa.heads, d = c / h, layers = x.layerCount
         let widths = x.widths

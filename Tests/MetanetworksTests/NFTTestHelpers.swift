@@ -42,8 +42,9 @@ func nftSwapLayers(_ x: WeightSpaceFeatures, _ a: Int, _ b: Int) -> WeightSpaceF
     return y
 }
 
-/// The false symmetry of seed 001 A.1 case 3: permute the rows of W⁽ⁱ⁾ (and v⁽ⁱ⁾) by σ but the
-/// columns of W⁽ⁱ⁺¹⁾ by a different τ (0-based layer `i`).
+/// The false symmetry of Zhou et al. 2023, *Neural Functional Transformers*, App. A.1, case 3:
+/// permute the rows of W⁽ⁱ⁾ (and v⁽ⁱ⁾) by σ but the columns of W⁽ⁱ⁺¹⁾ by a different τ (0-based
+/// layer `i`).
 func nftDecoupledPermutation(_ x: WeightSpaceFeatures, layer i: Int, rows sigma: [Int], columns tau: [Int]) -> WeightSpaceFeatures {
     var y = x
     y.weights[i] = x.weights[i].gathering(sigma, alongAxis: 2)

@@ -7,7 +7,8 @@ import LinearAlgebra
 @testable import Metanetworks
 import _TestSupport
 
-/// Quasi-equivariant Transformer-NFN (seed 003): f(U) = φ(U)·E(U).
+/// Quasi-equivariant Transformer-NFN (Tran et al. 2026, *Quasi-Equivariant Metanetworks*, §4.3):
+/// f(U) = φ(U)·E(U).
 @Suite("Quasi Transformer-NFN")
 struct QuasiTransformerTests {
     static let d = TNFNFixture.Dims.small

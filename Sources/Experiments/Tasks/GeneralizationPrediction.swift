@@ -4,9 +4,10 @@ import Autograd
 import NeuralNetworks
 import Training
 
-/// Predicting a network's test accuracy from its weights (seeds 000–003's main benchmark):
-/// a metanetwork with one output trained with binary cross-entropy on logits against the true
-/// accuracy in [0, 1]; its prediction is the sigmoid of that output.
+/// Predicting a network's test accuracy from its weights (the main benchmark of Zhou et al. 2023,
+/// *Neural Functional Transformers*, §5.3, and of Tran et al. 2024, 2025 and 2026 — see
+/// Docs/References.md): a metanetwork with one output trained with binary cross-entropy on logits
+/// against the true accuracy in [0, 1]; its prediction is the sigmoid of that output.
 public enum GeneralizationPrediction {
     /// `forward(indices, tape)` returns the model's `[b, 1]` logits for those members.
     public typealias Forward = ([Int], Tape?) throws -> Variable

@@ -7,11 +7,13 @@ import WeightSpace
 import Metanetworks
 import Zoo
 
-/// INR classification (seeds 001 §5 and 002/003): predict the class of the image a SIREN fitted
-/// from the SIREN's weights alone, with an invariant metanetwork trained by softmax
-/// cross-entropy. Reports test accuracy and the accuracy on test sets whose weights were moved by
-/// random symmetries of the SIRENs (hidden-neuron permutations; sign flips, which a sine network
-/// also allows), which invariant models keep.
+/// INR classification (Zhou et al. 2023, *Neural Functional Transformers*, §5.1; also Tran et al.
+/// 2024, *Monomial Matrix Group Equivariant NFNs*, §6, and Tran et al. 2026, *Quasi-Equivariant
+/// Metanetworks*, §5.2): predict the class of the image a SIREN fitted from the SIREN's weights
+/// alone, with an invariant metanetwork trained by softmax cross-entropy. Reports test accuracy and
+/// the accuracy on test sets whose weights were moved by random symmetries of the SIRENs
+/// (hidden-neuron permutations; sign flips, which a sine network also allows), which invariant
+/// models keep.
 ///
 /// The steps are those of every ``MetanetworkTask``, so a saved model can be rebuilt and
 /// re-evaluated: ``load(zoo:epoch:)`` → ``makeModel(name:data:size:seed:)`` →

@@ -9,9 +9,9 @@ import Metanetworks
 import Datasets
 import Zoo
 
-/// INR editing (seed 001 §5): learn a weight-space map that edits a SIREN so that it renders a
-/// transformed version of the image it fitted. With s the per-tensor scales of the zoo (see
-/// ``Data/layerScales``) and E an editor (``EditorKind``),
+/// INR editing (Zhou et al. 2023, *Neural Functional Transformers*, §5.2): learn a weight-space map
+/// that edits a SIREN so that it renders a transformed version of the image it fitted. With s the
+/// per-tensor scales of the zoo (see ``Data/layerScales``) and E an editor (``EditorKind``),
 ///
 /// ```
 /// edited(W) = s ⊙ E(W / s),   E(V) = V + α·f(V)

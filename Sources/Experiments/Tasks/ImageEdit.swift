@@ -1,6 +1,7 @@
 import Tensors
 
-/// Image transforms that INR editing learns to apply in weight space (seed 001 §5).
+/// Image transforms that INR editing learns to apply in weight space (Zhou et al. 2023, *Neural
+/// Functional Transformers*, §5.2).
 public enum ImageEdit: String, Codable, Sendable, CaseIterable {
     case dilate, erode, gradient, contrast
 

@@ -3,10 +3,11 @@ import Training
 import Tensors
 import WeightSpace
 
-/// The robustness protocol of seeds 002/003: re-evaluate a trained predictor on test sets whose
-/// weights were moved by random group elements (one independent element per member). A truly
-/// invariant model's predictions — and so its τ — do not move; models that are not invariant
-/// to that group lose accuracy.
+/// The robustness protocol of Tran et al. 2024 (*Monomial Matrix Group Equivariant NFNs*, §6.1) and
+/// Tran et al. 2026 (*Quasi-Equivariant Metanetworks*, App. B.6): re-evaluate a trained predictor
+/// on test sets whose weights were moved by random group elements (one independent element per
+/// member). A truly invariant model's predictions — and so its τ — do not move; models that are not
+/// invariant to that group lose accuracy.
 public enum Robustness {
     /// One augmentation of a test set.
     public enum Augmentation: Sendable, Equatable, CustomStringConvertible {

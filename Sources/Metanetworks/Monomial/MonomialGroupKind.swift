@@ -1,6 +1,7 @@
 import WeightSpace
 
-/// Which monomial group a Monomial-NFN layer is equivariant to (seed 002, MATH.md §0).
+/// Which monomial group a Monomial-NFN layer is equivariant to (Tran et al. 2024, *Monomial Matrix
+/// Group Equivariant NFNs*).
 ///
 /// Both contain the hidden-neuron permutations (HNP); they differ in the per-neuron factor d_j
 /// that acts as W⁽ⁱ⁾ ← D_i P_i W⁽ⁱ⁾ P_{i−1}⁻¹ D_{i−1}⁻¹, v⁽ⁱ⁾ ← D_i P_i v⁽ⁱ⁾ (D_0 = D_L = I):

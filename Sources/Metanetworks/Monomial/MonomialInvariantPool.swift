@@ -3,8 +3,9 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The Monomial-NFN invariant pooling (seed 002; MATH.md §1.9; reference `HNPSPool` with
-/// `param_mul_L2`): features `[B, C, …]` → `[B, C·K]`, invariant to the whole monomial group.
+/// The Monomial-NFN invariant pooling (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*,
+/// §5; reference `HNPSPool` with `param_mul_L2` in MathematicalAI-NUS/Monomial-NFN): features
+/// `[B, C, …]` → `[B, C·K]`, invariant to the whole monomial group.
 ///
 /// Two steps:
 /// 1. **Per-entry canonicalisation**, which removes the factor every entry carries:

@@ -12,12 +12,13 @@ extension MonomialLinear {
     ///          + n_L f_L (n_L f_L + s) + n_L² + s·n_L f_L ]  last layer: X (+Z), Y (+Ω)
     ///     + c′·n_L                                       τ
     ///
-    /// **Growth (MATH.md §1.9's note, verified here and in the tests):** the count is *linear in
-    /// L* (each hidden layer adds the constant c·c′(f² + 1)) but *quadratic in n₀ and n_L*
+    /// **Growth (derived here from the terms above, verified in the tests):** the count is *linear
+    /// in L* (each hidden layer adds the constant c·c′(f² + 1)) but *quadratic in n₀ and n_L*
     /// (second differences 2c·c′f₁² and 2c·c′(f_L² + 1)): the first and last layers mix a whole
-    /// row/column over the unpermuted inputs/outputs. Seed 002's "linear in L, n₀, n_L" therefore
-    /// holds only in the sense that no L², L·n₀, L·n_L or n₀·n_L terms appear — those are what make
-    /// HNP's count O(c·c′(L + n₀ + n_L)²) (see ``hnpParameterCount(inChannels:outChannels:architecture:)``).
+    /// row/column over the unpermuted inputs/outputs. The "linear in L, n₀, n_L" of Tran et al. 2024
+    /// (*Monomial Matrix Group Equivariant NFNs*, §5.1) therefore holds only in the sense that no
+    /// L², L·n₀, L·n_L or n₀·n_L terms appear — those are what make HNP's count
+    /// O(c·c′(L + n₀ + n_L)²) (see ``hnpParameterCount(inChannels:outChannels:architecture:)``).
     ///
     /// - Complexity: O(L).
     public static func parameterCount(inChannels c: Int, outChannels co: Int,
@@ -34,8 +35,9 @@ extension MonomialLinear {
         return c * co * perPair + co * nL
     }
 
-    /// The number of trainable scalars of one HNP equivariant layer (Zhou et al. 2023, MATH.md
-    /// §1.2, reference `HNPLinear`) with the same channels on the same weight space — computed here
+    /// The number of trainable scalars of one HNP equivariant layer (Zhou et al. 2023, *Permutation
+    /// Equivariant Neural Functionals*, App. C, Tables 8–11; reference `HNPLinear` in
+    /// AllanYangZhou/nfn) with the same channels on the same weight space — computed here
     /// from the layer's structure, for comparison with ``parameterCount(inChannels:outChannels:architecture:kind:)``.
     ///
     /// Every block is a Linear/1×1-conv with a bias (a·b + b scalars for a → b). With f = filter

@@ -3,8 +3,9 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The Monomial-NFN equivariant linear layer (seed 002; MATH.md §1.9, reference `HNPSLinear` and,
-/// for ``MonomialGroupKind/sign``, `HNPS_SirenLinear`): weight-space features with C channels →
+/// The Monomial-NFN equivariant linear layer (Tran et al. 2024, *Monomial Matrix Group Equivariant
+/// NFNs*, §5.1; reference `HNPSLinear` and, for ``MonomialGroupKind/sign``, `HNPS_SirenLinear`, in
+/// MathematicalAI-NUS/Monomial-NFN): weight-space features with C channels →
 /// features with C′ channels, equivariant to hidden-neuron permutations × positive scales
 /// (ReLU networks) or × signs (tanh/sine networks).
 ///

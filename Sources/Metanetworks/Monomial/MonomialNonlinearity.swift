@@ -3,7 +3,8 @@ import Autograd
 import NeuralNetworks
 
 /// A pointwise nonlinearity on weight-space features that commutes with a monomial group
-/// (seed 002): σ(d·x) = d·σ(x) for every factor d of the group.
+/// (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*): σ(d·x) = d·σ(x) for every factor d
+/// of the group.
 ///
 /// - ``Function/relu``: ReLU(λx) = λ·ReLU(x) for λ > 0 → equivariant under
 ///   ``MonomialGroupKind/positiveScaling`` (not under signs).

@@ -3,9 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// A Monomial-NFN invariant predictor (seed 002 §6; the reference `InvariantNFN` with `HNPS`
-/// layers and the `mlp_hnps` head): weight-space features `[B, C₀, …]` → `[B, outputs]`,
-/// invariant to hidden-neuron permutations × positive scales (or × signs).
+/// A Monomial-NFN invariant predictor (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*,
+/// §6; the reference `InvariantNFN` with `HNPS` layers and the `mlp_hnps` head): weight-space
+/// features `[B, C₀, …]` → `[B, outputs]`, invariant to hidden-neuron permutations × positive
+/// scales (or × signs).
 ///
 /// f(U) = MLP(Pool(σ(E_m(… σ(E_1(U)))))) with
 /// - E_k: ``MonomialLinear`` layers C₀ → C₁ → … → C_m (`hiddenChannels`), each followed by
@@ -15,7 +16,7 @@ import WeightSpace
 /// - MLP: `headWidth` wide, `headHiddenLayers` ReLU hidden layers, linear output (Glorot uniform).
 ///
 /// Invariance: every E_k and σ is equivariant and Pool is invariant, so f(gU) = f(U) for every g of
-/// the group (tested to ≤ 1e-4). The seed-002 CNN-generalisation model uses
+/// the group (tested to ≤ 1e-4). Tran et al. 2024's CNN-generalisation model (§6) uses
 /// `hiddenChannels: [16, 16, 5]`, `headWidth: 200` and a sigmoid on the output (apply it in the loss).
 ///
 /// - Complexity: see ``MonomialLinear``; the head adds O(B·(C_m·K·h + h²)).
@@ -28,7 +29,7 @@ import WeightSpace
 /// let accuracy = model(WeightSpaceVariables(features)).sigmoid()   // [B, 1]
 /// ```
 public final class MonomialPredictor: Module, WeightSpaceModel {
-    /// Hyper-parameters, with the seed-002 defaults.
+    /// Hyper-parameters, with the defaults of Tran et al. 2024 (§6).
     public struct Configuration: Sendable, Equatable, Codable {
         /// The group to be invariant to.
         public var kind: MonomialGroupKind

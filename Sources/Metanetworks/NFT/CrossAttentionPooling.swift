@@ -4,14 +4,15 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// Invariant weight-space cross-attention pooling (seed 001 Eq. 9, §3.2):
+/// Invariant weight-space cross-attention pooling (Zhou et al. 2023, *Neural Functional
+/// Transformers*, Eq. 9, §3.2):
 /// CA(U)_m = Σ_t softmax_t(e_m · K_t / √d) V_t, for M learned queries e_m ∈ ℝ^d, where the tokens t
 /// run over **every** weight entry W⁽ˢ⁾_{pq} and every bias entry v⁽ˢ⁾_p of every layer, with
 /// K_t = θ_K x_t, V_t = θ_V x_t. The M outputs are concatenated: `[B, M·d]`.
 ///
 /// For CNN weight spaces each weight entry is its folded channel vector ℝ^{C·f_i}; the key/value
 /// projections are then per layer (θ_K⁽ⁱ⁾, θ_V⁽ⁱ⁾: ℝ^{C·f_i} → ℝ^d, and separate ones for biases),
-/// seed 001 §3.3's PROJ_i. Eq. 9 has one shared θ_K, θ_V (``NFTProjectionSharing/shared``, the
+/// the PROJ_i of §3.3. Eq. 9 has one shared θ_K, θ_V (``NFTProjectionSharing/shared``, the
 /// default for dense weight spaces). Eq. 9 writes no 1/√d; we scale, as PyTorch's
 /// `scaled_dot_product_attention` in the reference `CrossAttnEncoder` does. Eq. 9 covers weights
 /// only; biases join as tokens (Appendix A.2 treats biases as tokens throughout). The reference

@@ -3,7 +3,7 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// Learned layer position encodings (seed 001 Eq. 8):
+/// Learned layer position encodings (Zhou et al. 2023, *Neural Functional Transformers*, Eq. 8):
 /// LAYERENC(U)⁽ⁱ⁾_{jk} = W⁽ⁱ⁾_{jk} + φ⁽ⁱ⁾, v⁽ⁱ⁾_j + ψ⁽ⁱ⁾.
 ///
 /// One learned vector per layer is added to every weight entry of that layer (φ⁽ⁱ⁾ ∈ ℝ^{C·f_i}, one
@@ -16,7 +16,7 @@ import WeightSpace
 /// tokens cannot tell layers apart by itself: ``NFTSelfAttention``'s layer term treats the 2L mean
 /// tokens as an unordered set, so without encodings it is equivariant to the false symmetry that
 /// relabels two equally shaped layers. With distinct φ⁽ⁱ⁾, SA ∘ LAYERENC is minimally
-/// 𝒮_NP-equivariant (seed 001 Thm. 3.1) — the tests check both sides of that.
+/// 𝒮_NP-equivariant (Zhou et al. 2023, Thm. 3.1) — the tests check both sides of that.
 ///
 /// **Group.** Equivariant to every permutation that preserves the layer index (𝒮_NP included);
 /// not to permutations across layers.

@@ -3,7 +3,8 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// One neural-functional-transformer block (seed 001 Eqs. 10–11), pre-LayerNorm and residual:
+/// One neural-functional-transformer block (Zhou et al. 2023, *Neural Functional Transformers*,
+/// Eqs. 10–11), pre-LayerNorm and residual:
 /// Z = U + Drop(SA(LN₁(U))), BLOCK(U) = Z + Drop(MLP(LN₂(Z))),
 /// with ``NFTSelfAttention`` SA, pointwise ``NFTLayerNorm`` LN and pointwise ``NFTPointwiseMLP``
 /// (hidden width `mlpFactor`·C per tap). Dropout (rate 0 by default) acts on both residual

@@ -3,7 +3,8 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// An equivariant neural functional transformer used as a weight-space editor (seed 001 §5):
+/// An equivariant neural functional transformer used as a weight-space editor (INR editing,
+/// Zhou et al. 2023, *Neural Functional Transformers*, §5.2):
 ///
 /// ```
 /// edit(W) = W + α · R(Blocks(LayerEncoding(Projection(W))))

@@ -10,7 +10,9 @@ import WeightSpace
 /// `weights[i]`: `[B, n_{i+1}, n_i, C·f_i]` with folded channel index `c·f_i + tap` (taps in
 /// row-major order of the kernel, the reference code's `b (c h w) o i` order); `biases[i]`:
 /// `[B, n_{i+1}, C]`; f_i = kh·kw (1 for a dense layer). Neuron permutations act on axes 1 and 2
-/// only, so folding commutes with them (MATH.md §1.4): the taps behave as extra channels.
+/// only, so folding commutes with them (as in Zhou et al. 2023, *Permutation Equivariant Neural
+/// Functionals*, §2.2, and *Neural Functional Transformers*, §3.3): the taps behave as extra
+/// channels.
 ///
 /// This is the NFT family's own small folding helper (it does not depend on any other family's).
 struct NFTFoldedFeatures {

@@ -4,8 +4,9 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The input projection of an NFT (seed 001 §3.4): any function g: ℝ^{c_in} → ℝ^C applied to
-/// every entry independently keeps NP-equivariance. Two choices:
+/// The input projection of an NFT (Zhou et al. 2023, *Neural Functional Transformers*, §3.4):
+/// any function g: ℝ^{c_in} → ℝ^C applied to every entry independently keeps NP-equivariance.
+/// Two choices:
 ///
 /// - ``Kind/fourier(features:scale:)`` — Gaussian random Fourier features (Rahimi & Recht; the
 ///   paper's choice, scale 3, 128 features): γ(x) = [sin(2π Bx), cos(2π Bx)] ∈ ℝ^{2m} with a fixed

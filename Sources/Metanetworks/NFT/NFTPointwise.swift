@@ -3,9 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// Pointwise layer normalisation of weight-space features (seed 001 §3.4, the reference's
-/// `SimpleLayerNorm`): every weight entry W⁽ⁱ⁾_{jk} ∈ ℝ^{C·f_i} (filter taps folded into the
-/// channels) and every bias entry v⁽ⁱ⁾_j ∈ ℝ^C is normalised over its channels,
+/// Pointwise layer normalisation of weight-space features (Zhou et al. 2023, *Neural Functional
+/// Transformers*, §3.4; the reference's `SimpleLayerNorm` in AllanYangZhou/nfn): every weight
+/// entry W⁽ⁱ⁾_{jk} ∈ ℝ^{C·f_i} (filter taps folded into the channels) and every bias entry
+/// v⁽ⁱ⁾_j ∈ ℝ^C is normalised over its channels,
 /// y = (x − μ)/√(σ² + ε) · γ + β, with affine γ, β per layer and separately for weights and biases.
 ///
 /// **Group.** Pointwise, so equivariant to every permutation that keeps the layer index (𝒮_NP
@@ -47,7 +48,8 @@ public final class NFTLayerNorm: Module, WeightSpaceLayer {
     }
 }
 
-/// The pointwise feed-forward network of an NFT block (seed 001 Eq. 10's MLP): per entry,
+/// The pointwise feed-forward network of an NFT block (the MLP of Eq. 10 in Zhou et al. 2023,
+/// *Neural Functional Transformers*): per entry,
 /// x ↦ W₂ GELU(W₁ x + b₁) + b₂, applied independently to every weight entry (ℝ^{C·f_i} →
 /// ℝ^{H·f_i} → ℝ^{C·f_i}, taps folded into channels, as the reference's `Pointwise` does) and
 /// every bias entry (ℝ^C → ℝ^H → ℝ^C), with separate parameters per layer. H = `hidden`.
@@ -58,8 +60,8 @@ public final class NFTLayerNorm: Module, WeightSpaceLayer {
 /// **Parameters.** Σ_i [2 C H f_i² + (C + H) f_i + 2 C H + C + H].
 /// - Complexity: O(n_{i+1} n_i · C H f_i²) per layer in gemms, i.e. O(dim 𝒲 · C H f) with dim 𝒲
 ///   counting every filter tap — f = 9 times a tap-shared MLP for 3×3 filters (and f times the
-///   parameters). This is the reference's (and §3.3's) folding; it dominates the NFT's cost on
-///   the Small CNN Zoo.
+///   parameters). This is the reference's (and the NFT paper's §3.3) folding; it dominates the
+///   NFT's cost on the Small CNN Zoo.
 ///
 /// ```swift
 /// var rng = SeededGenerator(seed: 0)

@@ -3,8 +3,9 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// An invariant neural functional transformer (seed 001 §3.4): weights in, one vector per network
-/// out (e.g. predicted test accuracy of a Small CNN Zoo member).
+/// An invariant neural functional transformer (Zhou et al. 2023, *Neural Functional Transformers*,
+/// §3.4): weights in, one vector per network out (e.g. predicted test accuracy of a Small CNN Zoo
+/// member).
 ///
 /// Pipeline: ``NFTInputProjection`` (random Fourier features of every scalar by default) →
 /// ``LayerEncoding`` → `blocks` × ``NFTBlock`` → ``CrossAttentionPooling`` (M queries, d dims) →

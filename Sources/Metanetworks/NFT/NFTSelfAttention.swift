@@ -7,12 +7,13 @@ import WeightSpace
 /// Whether an NFT attention layer uses one channel projection for every weight and bias, or one
 /// per layer (and separate ones for weights and biases).
 public enum NFTProjectionSharing: String, Sendable, Codable, CaseIterable {
-    /// One projection θ for all entries (seed 001 Eq. 7 and Eq. 9). Needs every layer to have the
-    /// same channel count, i.e. a dense (MLP) weight space with f_i = 1; the layer then accepts
-    /// any number of layers and any widths.
+    /// One projection θ for all entries (Zhou et al. 2023, *Neural Functional Transformers*, Eqs. 7
+    /// and 9). Needs every layer to have the same channel count, i.e. a dense (MLP) weight space
+    /// with f_i = 1; the layer then accepts any number of layers and any widths.
     case shared
     /// One projection per layer, PROJ_i: ℝ^{C·f_i} → ℝ^{3C} for weights and ℝ^C → ℝ^{3C} for
-    /// biases, and (in self-attention) an UNPROJ_i: ℝ^C → ℝ^{C·f_i} back (seed 001 §3.3).
+    /// biases, and (in self-attention) an UNPROJ_i: ℝ^C → ℝ^{C·f_i} back (Zhou et al. 2023,
+    /// *Neural Functional Transformers*, §3.3).
     /// Required for convolutional weight spaces, whose folded channel counts C·f_i differ.
     case perLayer
 
@@ -22,7 +23,9 @@ public enum NFTProjectionSharing: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Weight-space multi-head self-attention (seed 001 Eqs. 4–7, Appendix A.2; MATH.md §1.6, §3).
+/// Weight-space multi-head self-attention (Zhou et al. 2023, *Neural Functional Transformers*,
+/// Eqs. 4–7 and Appendix A.2, with the layer-mean global term of §3.1 and the reference
+/// `NPAttention` in AllanYangZhou/nfn).
 ///
 /// Every weight entry W⁽ⁱ⁾_{jk} ∈ ℝ^C and bias entry v⁽ⁱ⁾_j is projected pointwise to a query,
 /// key and value (Q = θ_Q W, K = θ_K W, V = θ_V W, one gemm over all entries; for CNNs the filter
@@ -63,7 +66,7 @@ public enum NFTProjectionSharing: String, Sendable, Codable, CaseIterable {
 /// On its own it is also not equivariant to relabelling (swapping) two equally shaped layers:
 /// the neuron term couples adjacent layers through their shared neurons, so the swap changes
 /// which matrices meet. The layer term alone *is* swap-equivariant (it treats layers as an
-/// unordered set of tokens); ``LayerEncoding`` before it breaks that (seed 001 Thm. 3.1).
+/// unordered set of tokens); ``LayerEncoding`` before it breaks that (Zhou et al. 2023, Thm. 3.1).
 ///
 /// **Shapes.** Canonical layout in and out: `weights[i]` `[B, C, n_{i+1}, n_i, spatial…]`,
 /// `biases[i]` `[B, C, n_{i+1}]`; any batch B ≥ 1; widths are free (parameters do not depend on
@@ -74,7 +77,7 @@ public enum NFTProjectionSharing: String, Sendable, Codable, CaseIterable {
 /// **Parameters.** Shared: 3C² + 3C. Per layer: Σ_i [(C·f_i + 1)·3C + (C + 1)·3C + (C + 1)·C·f_i].
 ///
 /// - Complexity: neuron term O(B Σ_ℓ (n_{ℓ−1} + 1 + n_{ℓ+1})² n_ℓ C), i.e. O(B L n³ C) for width
-///   n (seed 001 §3.1); layer term O(B L² C); projections O(B · dim 𝒲 · C² f). Measured
+///   n (Zhou et al. 2023, §3.1); layer term O(B L² C); projections O(B · dim 𝒲 · C² f). Measured
 ///   (release, one thread, B = 8, C = 16, L = 3, forward + backward): ×4.5, ×5.6, ×6.3 per doubling
 ///   of n from 16 to 128 (7 ms → 1.2 s), tending to the n³ factor 8 as the neuron term dominates
 ///   the O(n²) projections.

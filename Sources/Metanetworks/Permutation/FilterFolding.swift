@@ -2,8 +2,9 @@ import Tensors
 import Autograd
 import WeightSpace
 
-/// Folds convolution filter taps into feature channels and back (Zhou et al. 2023, §2.2; the
-/// reference code's `shape_wsfeat_symmetry`).
+/// Folds convolution filter taps into feature channels and back (Zhou et al. 2023, *Permutation
+/// Equivariant Neural Functionals*, §2.2; the reference code's `shape_wsfeat_symmetry` in
+/// AllanYangZhou/nfn).
 ///
 /// The neuron permutations never touch the spatial taps of a filter, so for a permutation
 /// equivariant layer a tap is just one more feature channel:

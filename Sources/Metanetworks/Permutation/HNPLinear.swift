@@ -3,9 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The HNP-equivariant linear layer H̃ of Zhou et al. (2023), appendix C, Tables 8–11 (reference
-/// code: `HNPLinear`): equivariant to permutations of the *hidden* neurons only — the true
-/// permutation symmetry of a feed-forward network.
+/// The HNP-equivariant linear layer H̃ of Zhou et al. (2023), *Permutation Equivariant Neural
+/// Functionals*, appendix C, Tables 8–11 (reference code: `HNPLinear` in AllanYangZhou/nfn):
+/// equivariant to permutations of the *hidden* neurons only — the true permutation symmetry of a
+/// feed-forward network.
 ///
 /// Since the input neurons (columns of W⁽¹⁾) and output neurons (rows of W⁽ᴸ⁾, entries of v⁽ᴸ⁾)
 /// are not permuted, coefficients may depend on those indices. With "⋆" a mean over an index:

@@ -4,9 +4,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// Fixed sinusoidal IO positional encodings appended as channels (Zhou et al. 2023, §1.5 of
-/// MATH.md; reference `IOSinusoidalEncoding`): they break the symmetry of the input and output
-/// neurons so that an NP metanetwork behaves like an HNP one.
+/// Fixed sinusoidal IO positional encodings appended as channels (Zhou et al. 2023, *Permutation
+/// Equivariant Neural Functionals*; reference `IOSinusoidalEncoding` in AllanYangZhou/nfn): they
+/// break the symmetry of the input and output neurons so that an NP metanetwork behaves like an
+/// HNP one.
 ///
 /// For a position p ∈ linspace(−1, 1, count):
 /// enc(p) = [sin(π s p) for s ∈ S] ++ [cos(π s p) for s ∈ S] ++ [p], S = linspace(1, maxFrequency/2, bands),
@@ -130,7 +131,8 @@ public final class SinusoidalIOEncoding: Module, WeightSpaceLayer {
 /// trainable parameter.
 ///
 /// **Group.** Acts on each entry alone, so equivariant to every neuron permutation; *not* to
-/// scaling (seed 002: only use it after a scale-invariant map in monomial-equivariant models).
+/// scaling (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*: only use it after a
+/// scale-invariant map in monomial-equivariant models).
 /// **Shape.** C channels → 2m channels. No parameters.
 ///
 /// ```swift

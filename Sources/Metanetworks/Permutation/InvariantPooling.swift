@@ -24,7 +24,8 @@ extension Variable {
     }
 }
 
-/// NP-invariant pooling (Zhou et al. 2023, Eq. 17; reference `NPPool`):
+/// NP-invariant pooling (Zhou et al. 2023, *Permutation Equivariant Neural Functionals*, Eq. 17;
+/// reference `NPPool`):
 /// P(U) = (W⁽¹⁾_⋆⋆, …, W⁽ᴸ⁾_⋆⋆, v⁽¹⁾_⋆, …, v⁽ᴸ⁾_⋆) per channel, every filter tap of a conv layer
 /// kept as its own value (taps are not permuted).
 ///

@@ -48,7 +48,8 @@ func scaleParameters(of module: Module, by factor: Float) {
     for p in module.parameters { p.value = p.value * factor }
 }
 
-/// An equivariant weight-space editor (seed 001 §5, INR editing): weights in, edited weights out,
+/// An equivariant weight-space editor (INR editing, Zhou et al. 2023, *Neural Functional
+/// Transformers*, §5.2): weights in, edited weights out,
 ///
 /// ```
 /// edit(W) = W + α · f(W),   f = (NPLinear | HNPLinear → ReLU) × len(hiddenChannels) → NPLinear | HNPLinear (c → 1)

@@ -3,9 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The permutation-equivariant generalization predictor of Zhou et al. (2023) (reference
-/// `InvariantNFN` with `MlpHead`): a stack of equivariant NP or HNP layers, invariant pooling, and
-/// an MLP head, `[B, outputs]` per batch of networks (e.g. a predicted test accuracy).
+/// The permutation-equivariant generalization predictor of Zhou et al. (2023), *Permutation
+/// Equivariant Neural Functionals* (reference `InvariantNFN` with `MlpHead`): a stack of
+/// equivariant NP or HNP layers, invariant pooling, and an MLP head, `[B, outputs]` per batch of
+/// networks (e.g. a predicted test accuracy).
 ///
 /// ```
 /// U → [GaussianFourierFeatures] → [SinusoidalIOEncoding]

@@ -3,8 +3,9 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The NP-equivariant linear layer H of Zhou et al. (2023), Eq. 2 and Table 7 (reference code:
-/// `NPLinear`): equivariant to permutations of *all* neurons, inputs and outputs included.
+/// The NP-equivariant linear layer H of Zhou et al. (2023), *Permutation Equivariant Neural
+/// Functionals*, Eq. 2 and Table 7 (reference code: `NPLinear` in AllanYangZhou/nfn): equivariant
+/// to permutations of *all* neurons, inputs and outputs included.
 ///
 /// For layer i (1-based, L layers), with "⋆" a mean over that index, every coefficient a learned
 /// `c_out × c_in` matrix (`f_i c_out × f_i c_in` blocks for folded conv layers, see
@@ -22,10 +23,11 @@ import WeightSpace
 /// four per-term `Conv1d`/`Linear` biases sum to one, so they are merged).
 ///
 /// **Group.** Equivariant to NP (every σ_0 … σ_L), hence to HNP. With `ioEmbedding: true`, learned
-/// tensors are added before the computation (§1.5: `in_embed [1, f_1 c_in, 1, n_0]` to W⁽¹⁾,
-/// `out_embed [1, f_L c_in, n_L, 1]` to W⁽ᴸ⁾, `out_bias_embed [1, c_in, n_L]` to v⁽ᴸ⁾; N(0, 1) at
-/// initialisation): they break the symmetry of the input and output neurons, so the layer is then
-/// only HNP-equivariant, and n_0, n_L are fixed.
+/// tensors are added before the computation (as the reference's `NPLinear(io_embed=True)`:
+/// `in_embed [1, f_1 c_in, 1, n_0]` to W⁽¹⁾, `out_embed [1, f_L c_in, n_L, 1]` to W⁽ᴸ⁾,
+/// `out_bias_embed [1, c_in, n_L]` to v⁽ᴸ⁾; N(0, 1) at initialisation): they break the symmetry
+/// of the input and output neurons, so the layer is then only HNP-equivariant, and n_0, n_L are
+/// fixed.
 ///
 /// **Shapes.** `weights[i]`: `[B, c_in, n_{i+1}, n_i, kernel…]` → `[B, c_out, n_{i+1}, n_i, kernel…]`;
 /// `biases[i]`: `[B, c_in, n_{i+1}]` → `[B, c_out, n_{i+1}]`. Without IO embeddings the parameter
@@ -67,7 +69,8 @@ public final class NPLinear: Module, WeightSpaceLayer {
     /// - Parameters:
     ///   - widths: n_0 … n_L (L + 1 entries).
     ///   - filterFactors: f_1 … f_L, the number of filter taps per layer (1 for dense).
-    ///   - ioEmbedding: add learned input/output embeddings (§1.5), which fixes n_0 and n_L.
+    ///   - ioEmbedding: add learned input/output embeddings (the reference's `io_embed`), which
+    ///     fixes n_0 and n_L.
     public init(inChannels: Int, outChannels: Int, widths: [Int], filterFactors: [Int],
                 ioEmbedding: Bool = false, rng: inout SeededGenerator) {
         let L = filterFactors.count

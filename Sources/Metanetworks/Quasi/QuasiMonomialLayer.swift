@@ -4,7 +4,8 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// A quasi-equivariant Monomial-NFN layer (seed 003, Eq. 4 and Appendix B.1):
+/// A quasi-equivariant Monomial-NFN layer (Tran et al. 2026, *Quasi-Equivariant Metanetworks*,
+/// Eq. 4 and Appendix B.1):
 /// Q(U) = φ(U) · E(U), with E an equivariant ``MonomialLinear`` (positive scaling) and φ(U) a
 /// *group element* — positive per-hidden-neuron scales — predicted from statistics of U.
 ///
@@ -15,7 +16,7 @@ import WeightSpace
 /// the paper, which computes them from the raw network even for its last-layer placement — any φ
 /// into the group is valid, see below), MLP_ℓ = Dense(C·L·14 → `hiddenWidth`) → ReLU →
 /// Dense(→ n_ℓ) (Glorot uniform, as the paper's "Xavier"; the appendix once says "Gated-MLP" without
-/// defining it, so we use this plain MLP, as MATH.md states), and a learnable γ_ℓ (init 0.01) passed
+/// defining it, so we use this plain MLP — our choice), and a learnable γ_ℓ (init 0.01) passed
 /// through γ̃ = 0.9·tanh(γ/0.9). The bound is our addition: it keeps every s in [0.1, 1.9], so
 /// φ(U) is *always* a valid group element even if training pushes γ past 1 (the paper's raw
 /// 1 + γ·sin(·) is positive only while |γ| < 1); for small γ, γ̃ ≈ γ.
@@ -24,15 +25,16 @@ import WeightSpace
 /// permutations): rows of W⁽ℓ⁾ and entries of v⁽ℓ⁾ are multiplied by s_ℓ, columns of W⁽ℓ⁺¹⁾ divided by
 /// s_ℓ, every channel and filter tap alike; input and output neurons are untouched.
 ///
-/// **Why any statistics work (our reading of seed 003).** For f = φ·E with φ(U) ∈ G and E
-/// equivariant, f(gU) = φ(gU)·g·E(U) = [φ(gU)·g·φ(U)⁻¹]·f(U), and g′ = φ(gU)·g·φ(U)⁻¹ is in G because
-/// G is a group. So f is quasi-equivariant for *every* φ into G — the statistics need not be
-/// invariant (they are not: scaling a neuron changes its layer's mean and quantiles). What *is*
-/// required is that φ's output be a group element: positive, one factor per hidden neuron shared by
-/// all channels and taps, inverted on the next layer's columns. The cocycle conditions of seed
-/// 003 Appendix A.1 concern the other construction (choose g′ first, then solve for f), which the
-/// paper does not use either. The permutation part of φ is constant (Remark 4.1), so the learned
-/// scale for "neuron j" attaches to a position, not to a neuron identity.
+/// **Why any statistics work (our reading of Tran et al. 2026, §4.1).** For f = φ·E with
+/// φ(U) ∈ G and E equivariant, f(gU) = φ(gU)·g·E(U) = [φ(gU)·g·φ(U)⁻¹]·f(U), and
+/// g′ = φ(gU)·g·φ(U)⁻¹ is in G because G is a group. So f is quasi-equivariant for *every* φ into
+/// G — the statistics need not be invariant (they are not: scaling a neuron changes its layer's
+/// mean and quantiles). What *is* required is that φ's output be a group element: positive, one
+/// factor per hidden neuron shared by all channels and taps, inverted on the next layer's columns.
+/// The cocycle conditions of Tran et al. 2026, Appendix A.1, concern the other construction
+/// (choose g′ first, then solve for f), which the paper does not use either. The permutation part
+/// of φ is constant (Remark 4.1), so the learned scale for "neuron j" attaches to a position, not
+/// to a neuron identity.
 ///
 /// **Consequence (Prop. 3.3).** An invariant head cannot see φ: for any G-invariant I,
 /// I(φ(U)·Y) = I(Y). With equivariant layers and positively homogeneous nonlinearities after it the
@@ -41,8 +43,8 @@ import WeightSpace
 /// where weight-space features are the output (e.g. editing tasks).
 ///
 /// Only ``MonomialGroupKind/positiveScaling`` is supported: the sign group is discrete, so a
-/// continuous φ into it is constant (seed 003 Remark 4.1/4.3), and positive scales are not sign
-/// symmetries.
+/// continuous φ into it is constant (Tran et al. 2026, Remarks 4.1 and 4.3), and positive scales
+/// are not sign symmetries.
 ///
 /// - Complexity: E's cost, plus the statistics (a sort per layer, member and channel) and
 ///   L−1 small MLPs.

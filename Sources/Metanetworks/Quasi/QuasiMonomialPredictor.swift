@@ -3,13 +3,14 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// A quasi-equivariant Monomial-NFN predictor (seed 003 §5.1, "Monomial-NFN Quasi"): a
-/// ``MonomialPredictor`` whose equivariant layers are (some of them) replaced by
-/// ``QuasiMonomialLayer``s, followed by the same invariant head: `[B, C₀, …]` → `[B, outputs]`.
+/// A quasi-equivariant Monomial-NFN predictor ("Monomial-NFN Quasi" of Tran et al. 2026,
+/// *Quasi-Equivariant Metanetworks*, §5.1): a ``MonomialPredictor`` whose equivariant layers are
+/// (some of them) replaced by ``QuasiMonomialLayer``s, followed by the same invariant head:
+/// `[B, C₀, …]` → `[B, outputs]`.
 ///
 /// f(U) = MLP(Pool(σ(Q_m(… σ(Q_1(U)))))), Q_k = φ_k·E_k where quasi (see ``Placement``), E_k otherwise.
 ///
-/// **Invariance (seed 003 Prop. 3.3).** Each Q_k is quasi-equivariant, σ (ReLU) commutes with
+/// **Invariance (Tran et al. 2026, Prop. 3.3).** Each Q_k is quasi-equivariant, σ (ReLU) commutes with
 /// positive scales, compositions of quasi-equivariant maps are quasi-equivariant, and Pool is
 /// invariant to the whole group, so f(gU) = f(U) for every hidden permutation × positive scaling g
 /// (tested to ≤ 1e-4).

@@ -3,7 +3,8 @@ import Autograd
 import WeightSpace
 
 /// Differentiable per-layer summary statistics of weight-space features — the input of the
-/// quasi-equivariant group-element predictor φ (seed 003, Appendix B.1; the STATNN features).
+/// quasi-equivariant group-element predictor φ (Tran et al. 2026, *Quasi-Equivariant Metanetworks*,
+/// Appendix B.1; the STATNN features of Unterthiner et al. 2020).
 ///
 /// For every member b, channel c and layer i: mean, population variance and the 0, .25, .5, .75, 1
 /// quantiles (linear interpolation between order statistics) of the weight entries (taps

@@ -4,9 +4,9 @@ import NeuralNetworks
 import WeightSpace
 import LinearAlgebra
 
-/// A quasi-equivariant Transformer-NFN layer for one encoder block (seed 003, §4.1 and §4.3):
-/// f(U) = φ(U) · E(U), with E a ``TransformerNFNLinear`` and φ(U) a learned element of the
-/// attention GL group, one per network.
+/// A quasi-equivariant Transformer-NFN layer for one encoder block (Tran et al. 2026,
+/// *Quasi-Equivariant Metanetworks*, §4.1 and §4.3): f(U) = φ(U) · E(U), with E a
+/// ``TransformerNFNLinear`` and φ(U) a learned element of the attention GL group, one per network.
 ///
 /// **φ.** From per-network statistics s (``TransformerWeightSpaceFeatures/quasiStatistics()``:
 /// mean, variance, 5 quantiles of all eight tensors of every block, 56·L·C numbers) a small MLP
@@ -26,8 +26,8 @@ import LinearAlgebra
 /// 3. it is invertible: ‖M − I‖₂ ≤ ‖γ·sin(·)‖_F ≤ |γ|·D_k, so |γ|·max(D_k, D_v) < 1 guarantees
 ///    it (κ ≤ (1 + |γ|n)/(1 − |γ|n)); γ is learned, so every forward pass checks κ ≤
 ///    ``conditionLimit`` with LAPACK and throws otherwise.
-/// By continuity φ cannot choose permutations (seed 003, Remark 4.1), so only the GL part is
-/// learned. Invariant ∘ quasi-equivariant is invariant (seed 003, Prop. 3.3).
+/// By continuity φ cannot choose permutations (Tran et al. 2026, Remark 4.1), so only the GL part
+/// is learned. Invariant ∘ quasi-equivariant is invariant (Tran et al. 2026, Prop. 3.3).
 ///
 /// **Caveat (measured in the tests).** Because f(U) differs from E(U) only by a group element,
 /// anything invariant placed after it — directly or after further equivariant layers and the
@@ -59,8 +59,8 @@ public final class QuasiTransformerNFN: Module {
 
     /// - Parameters:
     ///   - statisticsCount: the length S of the statistics vector given to ``callAsFunction(_:statistics:)``.
-    ///   - groupHidden: the hidden width of φ's MLP (32 in seed 003).
-    ///   - gamma: γ's initial value (0.01 in seed 003).
+    ///   - groupHidden: the hidden width of φ's MLP (32 in Tran et al. 2026, App. B.1).
+    ///   - gamma: γ's initial value (0.01 in Tran et al. 2026, App. B.1).
     ///   - conditionLimit: refuse M_i, N_i with κ₂ above this.
     public init(inChannels: Int, outChannels: Int, modelDimension: Int, heads: Int, keyDimension: Int,
                 valueDimension: Int, feedForwardDimension: Int? = nil, statisticsCount: Int, groupHidden: Int = 32,

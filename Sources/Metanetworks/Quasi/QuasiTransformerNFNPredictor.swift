@@ -4,20 +4,21 @@ import NeuralNetworks
 import WeightSpace
 import LinearAlgebra
 
-/// The quasi-equivariant Transformer-NFN generalisation predictor (seed 003, "Transformer-NFN
-/// Quasi"): ``TransformerNFNPredictor`` with every equivariant layer replaced by a
-/// ``QuasiTransformerNFN`` (one group-element MLP per layer and block, reading the statistics of
-/// the whole input network, 56·L·C numbers), followed by the same ReLU on W_A, b_A, W_B, b_B and the
-/// same ``TransformerNFNReadout``.
+/// The quasi-equivariant Transformer-NFN generalisation predictor ("Transformer-NFN Quasi" of
+/// Tran et al. 2026, *Quasi-Equivariant Metanetworks*, §5.3): ``TransformerNFNPredictor`` with
+/// every equivariant layer replaced by a ``QuasiTransformerNFN`` (one group-element MLP per layer
+/// and block, reading the statistics of the whole input network, 56·L·C numbers), followed by the
+/// same ReLU on W_A, b_A, W_B, b_B and the same ``TransformerNFNReadout``.
 ///
-/// **Group.** Invariant to ``AttentionGroupElement`` on every block (seed 003, Prop. 3.3:
+/// **Group.** Invariant to ``AttentionGroupElement`` on every block (Tran et al. 2026, Prop. 3.3:
 /// invariant ∘ quasi-equivariant is invariant).
 ///
 /// **Note.** Each φ(U) is a group element applied to the features; the following equivariant
 /// layers, the masked ReLU and the invariant readout all commute with or absorb it, so the output
 /// equals that of the plain predictor with the same E and readout parameters, and φ's parameters
 /// (MLP, γ) receive zero gradient — measured in the tests. It is provided for completeness and for
-/// the comparison seed 003 makes; it cannot be more expressive than ``TransformerNFNPredictor``.
+/// the comparison Tran et al. 2026 make (§5.3); it cannot be more expressive than
+/// ``TransformerNFNPredictor``.
 ///
 /// - Complexity: that of ``TransformerNFNPredictor`` plus the statistics (a sort per tensor) and
 ///   O(B·h·(D_k³ + D_v³)) inverses per layer and block.

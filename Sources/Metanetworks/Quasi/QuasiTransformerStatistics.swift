@@ -2,9 +2,10 @@ import Tensors
 import WeightSpace
 
 extension TransformerBlockFeatures {
-    /// Per-tensor summary statistics of the block (seed 003, App. B.1): for each of W_Q, W_K, W_V,
-    /// W_O, W_A, b_A, W_B, b_B (in that order) the mean, population variance and the 0, .25, .5,
-    /// .75, 1 quantiles (linear interpolation) — 56 numbers per member and channel, `[B, C, 56]`.
+    /// Per-tensor summary statistics of the block (Tran et al. 2026, *Quasi-Equivariant
+    /// Metanetworks*, App. B.1): for each of W_Q, W_K, W_V, W_O, W_A, b_A, W_B, b_B (in that order)
+    /// the mean, population variance and the 0, .25, .5, .75, 1 quantiles (linear interpolation) —
+    /// 56 numbers per member and channel, `[B, C, 56]`.
     ///
     /// Permutation-invariant (heads, π_O, π_A), but **not** GL-invariant (W_Q·M has another mean);
     /// see ``QuasiTransformerNFN`` for why that is fine.

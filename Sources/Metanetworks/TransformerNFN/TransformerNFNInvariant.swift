@@ -3,8 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The Transformer-NFN invariant layer for one encoder block (MATH.md §1.8; the reference's
-/// `TransformersInv`, one block of it): `[B, C, …]` block features → `[B, E]`.
+/// The Transformer-NFN invariant layer for one encoder block (Tran et al. 2025, *Equivariant
+/// Neural Functional Networks for Transformers*, App. I.1 and I.3; the reference's
+/// `TransformersInv` in Fsoft-AIC/Transformer-NFN, one block of it): `[B, C, …]` block features
+/// → `[B, E]`.
 ///
 /// **Formula**, per output channel e (sums over input channels d):
 /// I(U) = Σ_{d,h,p,q} Φ_{e,d,p,q} QK⁽ʰ⁾_{pq} + Σ_{d,h,p,q} Φ_{e,d,p} VO⁽ʰ⁾_{pq} + Σ_d Φ_{e,d} A_{⋆⋆}

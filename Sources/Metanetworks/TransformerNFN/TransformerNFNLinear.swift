@@ -3,8 +3,10 @@ import Autograd
 import NeuralNetworks
 import WeightSpace
 
-/// The Transformer-NFN equivariant polynomial layer for one encoder block (seed 000; MATH.md §1.7,
-/// the reference code's `TransformersLinear`), mapping `C` input channels to `E` output channels.
+/// The Transformer-NFN equivariant polynomial layer for one encoder block (Tran et al. 2025,
+/// *Equivariant Neural Functional Networks for Transformers*, App. I.1–I.2; the reference code's
+/// `TransformersLinear` in Fsoft-AIC/Transformer-NFN), mapping `C` input channels to `E` output
+/// channels.
 ///
 /// **Group.** Equivariant to the block's symmetry group (``AttentionGroupElement``): head
 /// permutations τ × GL(D_k)ʰ × GL(D_v)ʰ × π_O (attention output / FFN input features) × π_A (FFN
@@ -16,7 +18,7 @@ import WeightSpace
 /// - Q̃⁽ʰ⁾ = Φ^Q Q⁽ʰ⁾, K̃⁽ʰ⁾ = Φ^K K⁽ʰ⁾, Ṽ⁽ʰ⁾ = Φ^V V⁽ʰ⁾ (left-multiplication by a learned D×D
 ///   matrix per channel pair); Õ⁽ʰ⁾_{jk} = Φ^{O1} Σ_{k'} O⁽ʰ⁾_{jk'} + Φ^{O2} O⁽ʰ⁾_{jk}.
 ///   These are linear, without bias, and carry no nonlinearity afterwards.
-/// - W̃_A (j ∈ D permuted by π_O, k ∈ D_A permuted by π_A), the 13 terms of §1.7:
+/// - W̃_A (j ∈ D permuted by π_O, k ∈ D_A permuted by π_A), the reference's 13 terms:
 ///   Σ Φ S_{pq} + Σ Φ_p Σ_q T_{pq} + Σ_p Φ_p T_{pj} + Φ A_{⋆⋆} + Φ A_{j⋆} + Φ A_{⋆k} + Φ A_{jk}
 ///   + Σ_q Φ_q B_{⋆q} + Σ_q Φ_q B_{kq} + Φ a_⋆ + Φ a_k + Σ_q Φ_q β_q + Φ_e.
 /// - b̃_A (k ∈ D_A), 10 terms: S, T-row-sums, A_{⋆⋆}, A_{⋆k}, B_{⋆q}, B_{kq}, a_⋆, a_k, β, constant.

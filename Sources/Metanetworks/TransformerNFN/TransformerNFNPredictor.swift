@@ -12,8 +12,8 @@ public struct TransformerNFNConfiguration: Codable, Sendable, Equatable {
     public var inputChannels = 1
     /// Output channels of each equivariant layer over the blocks (each followed by ReLU on
     /// W_A, b_A, W_B, b_B). The invariant layer keeps the last width, which should be ≥ 3 (its
-    /// LayerNorm over 2 values would be constant). The seed-000 paper's 1.812M-parameter MNIST
-    /// model corresponds to `[10]`.
+    /// LayerNorm over 2 values would be constant). The 1.812M-parameter MNIST model of Tran et al.
+    /// 2025 (*Equivariant Neural Functional Networks for Transformers*) corresponds to `[10]`.
     public var hiddenChannels = [10, 10]
     /// Hidden width of the encoder's MLP head (`MlpHead.h_size`).
     public var encoderHidden = 10
@@ -49,9 +49,9 @@ public struct TransformerNFNConfiguration: Codable, Sendable, Equatable {
 /// The embedding and classifier are **not** acted on by the attention group (with the Small
 /// Transformer Zoo's residual-free blocks, π_O acts inside each block only), so plain MLPs on them
 /// keep the predictor invariant. The reference's default classifier branch is an HNPS
-/// (Monomial-NFN) network; this predictor uses the reference's `'mlp'` option, which the quasi
-/// paper (seed 003, App. B) also describes. Linear layers use PyTorch's default initialisation
-/// U(±1/√fan_in) for weights and biases, as the reference.
+/// (Monomial-NFN) network; this predictor uses the reference's `'mlp'` option, which Tran et al.
+/// 2026 (*Quasi-Equivariant Metanetworks*, App. B.4) also describe. Linear layers use PyTorch's
+/// default initialisation U(±1/√fan_in) for weights and biases, as the reference.
 ///
 /// - Complexity: O(B·(L·E·C·D² + embedding + classifier parameters)).
 public final class TransformerNFNReadout: Module {
@@ -130,8 +130,9 @@ public final class TransformerNFNReadout: Module {
     }
 }
 
-/// The Transformer-NFN generalisation predictor for the Small Transformer Zoo (seed 000; the
-/// reference's `InvariantNFN` with `enc_mode = 'inv'`): `[B]` transformer weight spaces →
+/// The Transformer-NFN generalisation predictor for the Small Transformer Zoo (Tran et al. 2025,
+/// *Equivariant Neural Functional Networks for Transformers*; the reference's `InvariantNFN` with
+/// `enc_mode = 'inv'` in Fsoft-AIC/Transformer-NFN): `[B]` transformer weight spaces →
 /// `[B, outputs]` (a predicted test accuracy by default).
 ///
 /// **Architecture.** For every entry of ``TransformerNFNConfiguration/hiddenChannels``, one
@@ -144,7 +145,7 @@ public final class TransformerNFNReadout: Module {
 /// The embedding and classifier are outside the attention group and go through plain MLPs.
 ///
 /// On the Small Transformer Zoo (D = 32) the model has 1,812,121 parameters with `[10]` channels —
-/// the seed-000 paper's 1.812M MNIST-Transformers model — and 17,476,641 with the default
+/// the 1.812M MNIST-Transformers model of Tran et al. 2025 — and 17,476,641 with the default
 /// `[10, 10]`, nearly all in the `[E·(2+2D), C·G]` global maps (the reference's `[E, C, D, D, D]`
 /// tensors).
 ///

@@ -3,8 +3,10 @@ import Autograd
 import WeightSpace
 import LinearAlgebra
 
-/// Shared building blocks of the Transformer-NFN layers (MATH.md §1.7–1.8): the GL-invariant
-/// head products and the invariant "global" vector, plus the initialisation rule.
+/// Shared building blocks of the Transformer-NFN layers (Tran et al. 2025, *Equivariant Neural
+/// Functional Networks for Transformers*, App. I; reference `TransformersLinear` and
+/// `TransformersInv` in Fsoft-AIC/Transformer-NFN): the GL-invariant head products and the
+/// invariant "global" vector, plus the initialisation rule.
 ///
 /// Every Transformer-NFN term that reads QK⁽ʰ⁾ or VO⁽ʰ⁾ sums over the heads h with a
 /// head-independent weight, so only Σ_h QK⁽ʰ⁾ and Σ_h VO⁽ʰ⁾ are needed — and those are one

@@ -4,7 +4,8 @@ import NeuralNetworks
 /// transformer, or a standard residual one): its dimensions and the symmetry role of every axis of
 /// every block tensor.
 ///
-/// Roles follow the attention group (seed 000): heads are permuted together (``AxisRole/heads``),
+/// Roles follow the attention group (Tran et al. 2025, *Equivariant Neural Functional Networks for
+/// Transformers*): heads are permuted together (``AxisRole/heads``),
 /// the key/query and value/output dimensions are mixed by GL blocks (``AxisRole/glBlock``), the
 /// attention-output / FFN-input features are permuted by π_O (``AxisRole/permutedFeatures``) only
 /// in residual-free blocks — with residual connections they are tied to the residual stream and

@@ -5,7 +5,8 @@ extension WeightSpaceFeatures {
     public static let statisticNames = ["mean", "variance", "q0", "q25", "q50", "q75", "q100"]
 
     /// Per-layer summary statistics — the STATNN features (Unterthiner et al., 2020) and the inputs
-    /// of quasi-equivariant group-element predictors (seed 003).
+    /// of quasi-equivariant group-element predictors (Tran et al. 2026, *Quasi-Equivariant
+    /// Metanetworks*, App. B.1).
     ///
     /// For every member, channel and layer: mean, population variance, and the 0, .25, .5, .75, 1
     /// quantiles (linear interpolation) of the weights, then the same seven of the biases.

@@ -4,8 +4,9 @@ import NeuralNetworks
 
 /// One transformer encoder block's weights as weight-space features, with leading `[B, C]` axes.
 ///
-/// Orientation follows the Transformer-NFN math (seed 000, MATH.md §1.7): every matrix acts on
-/// row vectors from the right (x·W), so W_Q⁽ʰ⁾ is `[D, D_k]`, W_O⁽ʰ⁾ is `[D_v, D]`, W_A is
+/// Orientation follows the Transformer-NFN math (Tran et al. 2025, *Equivariant Neural Functional
+/// Networks for Transformers*, and its reference code Fsoft-AIC/Transformer-NFN): every matrix acts
+/// on row vectors from the right (x·W), so W_Q⁽ʰ⁾ is `[D, D_k]`, W_O⁽ʰ⁾ is `[D_v, D]`, W_A is
 /// `[D, D_A]` and W_B is `[D_A, D]`. (Dense layers store `[out, in]`; conversion transposes.)
 public struct TransformerBlockFeatures: Equatable, Sendable {
     /// W_Q, `[B, C, h, D, D_k]`.

@@ -1,10 +1,11 @@
 import Tensors
 import NeuralNetworks
 
-/// An element of the symmetry group of transformer encoder blocks (seed 000): per block, a head
-/// permutation τ, one M_i ∈ GL(D_k) and one N_i ∈ GL(D_v) per head, and — for the Small
-/// Transformer Zoo's residual-free blocks — permutations π_O of the attention output / FFN input
-/// features and π_A of the FFN hidden units.
+/// An element of the symmetry group of transformer encoder blocks (Tran et al. 2025, *Equivariant
+/// Neural Functional Networks for Transformers*): per block, a head permutation τ, one M_i ∈
+/// GL(D_k) and one N_i ∈ GL(D_v) per head, and — for the Small Transformer Zoo's residual-free
+/// blocks — permutations π_O of the attention output / FFN input features and π_A of the FFN hidden
+/// units.
 ///
 /// Action on block weights (new head i takes old head τ(i)):
 /// W_Q⁽ⁱ⁾ ← W_Q⁽ᵗ⁽ⁱ⁾⁾ M_i,  W_K⁽ⁱ⁾ ← W_K⁽ᵗ⁽ⁱ⁾⁾ M_i⁻ᵀ,  W_V⁽ⁱ⁾ ← W_V⁽ᵗ⁽ⁱ⁾⁾ N_i,  W_O⁽ⁱ⁾ ← N_i⁻¹ W_O⁽ᵗ⁽ⁱ⁾⁾ P_Oᵀ,

@@ -4,7 +4,8 @@ import Tensors
 /// The neuron-wise group of a feed-forward weight space, in its most general (monomial) form:
 /// for every layer of neurons ℓ = 0…L a permutation σ_ℓ and a nonzero factor per neuron d_ℓ.
 ///
-/// Action (seed 002; with d = 1 the permutation action of seed 001):
+/// Action (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*; with d = 1 the neuron
+/// permutation action of Zhou et al. 2023, *Neural Functional Transformers*, §2):
 /// W⁽ⁱ⁾ ← D_i P_i W⁽ⁱ⁾ P_{i−1}⁻¹ D_{i−1}⁻¹, v⁽ⁱ⁾ ← D_i P_i v⁽ⁱ⁾, i.e. entrywise
 /// W′⁽ⁱ⁾_{jk} = d_i[j] · W⁽ⁱ⁾_{σ_i⁻¹(j), σ_{i−1}⁻¹(k)} / d_{i−1}[k] and
 /// v′⁽ⁱ⁾_j = d_i[j] · v⁽ⁱ⁾_{σ_i⁻¹(j)}.

@@ -3,9 +3,9 @@ import Tensors
 import TensorIO
 import NeuralNetworks
 
-/// Imports a folder of the released Small CNN Zoo (Unterthiner et al., 2020; MATH.md §2.2) — one
-/// data set's `weights.npy`, `metrics.csv.gz` and `layout.csv` — as an on-disk SwiftNFN zoo of
-/// family ``ZooFamily/cnn``.
+/// Imports a folder of the released Small CNN Zoo (Unterthiner et al., 2020, *Predicting Neural
+/// Network Accuracy from Weights*) — one data set's `weights.npy`, `metrics.csv.gz` and
+/// `layout.csv` — as an on-disk SwiftNFN zoo of family ``ZooFamily/cnn``.
 ///
 /// - `layout.csv` fixes the mapping from TensorFlow variables to our parameter paths
 ///   (``SmallCNNZooLayout``).

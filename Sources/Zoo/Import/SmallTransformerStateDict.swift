@@ -5,8 +5,9 @@ import NeuralNetworks
 /// The module names of a PyTorch vision transformer's `state_dict`, for mapping it onto
 /// ``SmallTransformer``.
 ///
-/// The defaults are the Small Transformer Zoo's `VisionTransformer` (MATH.md §2.1); with
-/// ``prefix`` `P` and block template `encoder`, block `i`'s names start `P` + `encoder.i.`:
+/// The defaults are the Small Transformer Zoo's `VisionTransformer` (`vision_task/model.py` in
+/// Fsoft-AIC/Transformer-NFN, the code of Tran et al. 2025); with ``prefix`` `P` and block template
+/// `encoder`, block `i`'s names start `P` + `encoder.i.`:
 ///
 /// | PyTorch name (default) | PyTorch shape | our path | our shape | conversion |
 /// | --- | --- | --- | --- | --- |
