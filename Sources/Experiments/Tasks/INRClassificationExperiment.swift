@@ -129,7 +129,7 @@ public enum INRClassificationExperiment: MetanetworkTask {
             throw ExperimentError.unknownModel("\(name) (for INR classification: \(modelNames.joined(separator: ", ")))")
         }
         var rng = SeededGenerator(seed: seed &+ 0x5EED)
-        return try kind.makePredictor(architecture: try data.zoo.architecture, size: size, outputs: data.classCount, rng: &rng)
+        return try kind.makePredictor(architecture: data.zoo.architecture, size: size, outputs: data.classCount, rng: &rng)
     }
 
     /// Logits `[indices.count, classes]` of `model` on the (normalised) members at `indices`.

@@ -133,7 +133,7 @@ public enum INREditingExperiment: MetanetworkTask {
             throw ExperimentError.unknownModel("\(name) (for INR editing: \(modelNames.joined(separator: ", ")))")
         }
         var rng = SeededGenerator(seed: seed &+ 0xED17)
-        return try kind.makeEditor(architecture: try data.zoo.architecture, size: size, rng: &rng)
+        return try kind.makeEditor(architecture: data.zoo.architecture, size: size, rng: &rng)
     }
 
     /// The rendered images `[b, H, W]` of members `indices` after editing with `model` (nil: the

@@ -15,6 +15,8 @@ public struct SIRENZooData: Sendable {
     public var epoch: Int
     /// `[N, 1, …]` weights and biases; row i is `checkpoints[i]`.
     public var features: WeightSpaceFeatures
+    /// The members' weight space (a SIREN with sine activations), as the zoo's model declares it.
+    public var architecture: FeedforwardArchitecture
     /// The checkpoints kept, in row order.
     public var checkpoints: [ZooCheckpoint]
     /// The class of the image each member fitted.
@@ -37,10 +39,6 @@ public struct SIRENZooData: Sendable {
     /// The fits' recorded mean squared errors (`train_loss`), NaN where absent.
     public var fitMSE: [Float] { checkpoints.map { $0.trainLoss ?? .nan } }
 
-    /// The members' weight space (a SIREN with sine activations).
-    public var architecture: FeedforwardArchitecture {
-        get throws { try FeedforwardArchitecture.siren(widths: features.widths) }
-    }
 
     /// Loads the checkpoints of `epoch` (default: the last checkpoint epoch) of the SIREN zoo at
     /// `directory`, leaving out (and counting) diverged and non-finite members.
@@ -70,6 +68,7 @@ public struct SIRENZooData: Sendable {
         let classes = Swift.max(reader.manifest.classes, (labels.max() ?? 0) + 1)
         return SIRENZooData(
             name: directory.lastPathComponent, spec: reader.spec, epoch: e, features: batch.features,
+            architecture: batch.architecture,
             checkpoints: batch.checkpoints, labels: labels, classCount: classes, imageShape: reader.manifest.imageShape,
             frequency: Float(reader.spec.architecture.sineFrequency ?? 30),
             skippedNonFinite: batch.skippedNonFinite, skippedDiverged: batch.skippedDiverged)
