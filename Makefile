@@ -27,8 +27,9 @@ build: setup
 # Tests build in release mode: the numerical tests (training runs, gradient checks) are
 # 20–50× faster than in debug, which keeps the suite well inside its time budget.
 # -enable-testing lets `@testable import` see internal helpers in optimised builds.
+# The import check fails the build when a target imports a module it does not declare.
 test: setup
-	$(SWIFT) build -c $(CONFIG) --build-tests -Xswiftc -enable-testing
+	$(SWIFT) build -c $(CONFIG) --build-tests -Xswiftc -enable-testing --explicit-target-dependency-import-check error
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
 demo: build

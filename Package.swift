@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "Datasets", dependencies: ["Tensors", "TensorIO", "CNFNZlib"]),
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
-        .target(name: "WeightSpace", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks"]),
+        .target(name: "WeightSpace", dependencies: ["Tensors", "Autograd", "NeuralNetworks"]),
         .target(name: "Metanetworks", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks", "WeightSpace"]),
         .target(name: "Training", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
         .target(name: "Zoo", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
@@ -80,12 +80,11 @@ let package = Package(
         .testTarget(name: "WeightSpaceTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "Datasets"]),
         .testTarget(name: "MetanetworksTests", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks",
                                                              "WeightSpace", "Metanetworks", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "Datasets", "Training"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Tensors", "NeuralNetworks", "Datasets", "Training"]),
         .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace",
-                                                            "Metanetworks", "Datasets", "Training", "Zoo", "Experiments",
-                                                            "SwiftNFN", "_TestSupport"]),
+                                                            "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
         // End-to-end tests of the `nfn` executable (run as a process).
         .testTarget(name: "CommandLineTests", dependencies: ["Datasets", "Training", "Zoo", "Experiments", "_TestSupport"]),
     ]
