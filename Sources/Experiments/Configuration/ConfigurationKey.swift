@@ -21,41 +21,33 @@ public struct ConfigurationKey: Sendable {
     /// A key for a property that always has a value.
     init<V: ConfigurationValue>(_ name: String, _ path: WritableKeyPath<ExperimentConfiguration, V> & Sendable,
                                 required: Bool = false, help: String) {
+        self.init(name, required: required, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
+    }
+
+    /// A key for an optional property (left out of files and reports when nil).
+    init<V: ConfigurationValue>(_ name: String, _ path: WritableKeyPath<ExperimentConfiguration, V?> & Sendable, help: String) {
+        self.init(name, required: false, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
+    }
+
+    /// The one place that turns a getter and a setter into every use of a key.
+    private init<V: ConfigurationValue>(_ name: String, required: Bool, help: String,
+                                        get: @escaping @Sendable (ExperimentConfiguration) -> V?,
+                                        set: @escaping @Sendable (inout ExperimentConfiguration, V) -> Void) {
         self.name = name
         isRequired = required
         self.help = help
         let key = AnyCodingKey(name)
         decode = { c, container in
-            if container.contains(key) { c[keyPath: path] = try V.decode(from: container, forKey: key) }
+            if container.contains(key) { set(&c, try V.decode(from: container, forKey: key)) }
         }
-        encode = { c, container in try container.encode(c[keyPath: path], forKey: key) }
-        text = { $0[keyPath: path].configurationText }
-        report = { $0[keyPath: path].reportText }
+        encode = { c, container in try container.encodeIfPresent(get(c), forKey: key) }
+        text = { get($0)?.configurationText }
+        report = { get($0)?.reportText }
         parse = { c, text in
             guard let v = V(configurationText: text) else {
                 throw ExperimentError.invalidConfiguration("\(name): '\(text)' is not \(V.expected)")
             }
-            c[keyPath: path] = v
-        }
-    }
-
-    /// A key for an optional property (left out of files and reports when nil).
-    init<V: ConfigurationValue>(_ name: String, _ path: WritableKeyPath<ExperimentConfiguration, V?> & Sendable, help: String) {
-        self.name = name
-        isRequired = false
-        self.help = help
-        let key = AnyCodingKey(name)
-        decode = { c, container in
-            if container.contains(key) { c[keyPath: path] = try V.decode(from: container, forKey: key) }
-        }
-        encode = { c, container in try container.encodeIfPresent(c[keyPath: path], forKey: key) }
-        text = { $0[keyPath: path]?.configurationText }
-        report = { $0[keyPath: path]?.reportText }
-        parse = { c, text in
-            guard let v = V(configurationText: text) else {
-                throw ExperimentError.invalidConfiguration("\(name): '\(text)' is not \(V.expected)")
-            }
-            c[keyPath: path] = v
+            set(&c, v)
         }
     }
 }
