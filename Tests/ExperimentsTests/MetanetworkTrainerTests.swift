@@ -44,13 +44,21 @@ struct SyntheticGeneralizationData {
         let model = FlatProbe(inputs: flat.shape[1], rng: &rng)
         let split = try DataSplit(count: data.targets.count, seed: 1)
         let config = MetanetworkTrainingConfiguration(epochs: 8, batchSize: 8, learningRate: 3e-3, patience: 0, seed: 2)
-        let (metrics, history, _) = try GeneralizationPrediction.train(
-            model: model, targets: data.targets, split: split, configuration: config, checkpoint: checkpoint,
-            progress: { e in if let s = stopAfter, e.epoch == s { throw Interrupted() } },
-            forward: { idx, tape in
-                let x = flat.gathering(idx, alongAxis: 0)
-                return model(tape?.constant(x) ?? Variable(x))
-            })
+        func logits(_ idx: [Int], _ tape: Tape?) -> Variable {
+            let x = flat.gathering(idx, alongAxis: 0)
+            return model(tape?.constant(x) ?? Variable(x))
+        }
+        func predict(_ idx: [Int]) -> [Double] { logits(idx, nil).value.sigmoid().scalars.map(Double.init) }
+        let history = try MetanetworkTrainer.train(
+            model: model, memberCount: split.train.count, configuration: config, checkpoint: checkpoint,
+            loss: { batch, tape in
+                let members = batch.map { split.train[$0] }
+                let z = logits(members, tape)
+                return Variable.binaryCrossEntropyWithLogits(logits: z, targets: Tensor(shape: z.shape, scalars: members.map { data.targets[$0] }))
+            },
+            validate: { Metrics.kendallTauB(predict(split.validation), split.validation.map { Double(data.targets[$0]) }) },
+            progress: { e in if let s = stopAfter, e.epoch == s { throw Interrupted() } })
+        let metrics = GeneralizationMetrics(predicted: predict(split.test), actual: split.test.map { Double(data.targets[$0]) })
         return (metrics, history, model.parameterValues())
     }
 

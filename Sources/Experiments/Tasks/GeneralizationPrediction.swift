@@ -38,32 +38,4 @@ public enum GeneralizationPrediction {
         }
         return out
     }
-
-    /// Trains on `split.train`, keeps the weights with the best validation τ, reports test metrics.
-    public static func train(
-        model: Module, targets: [Float], split: DataSplit, configuration: MetanetworkTrainingConfiguration,
-        checkpoint: URL? = nil, thresholds: [Double] = [],
-        progress: ((MetanetworkEpoch) throws -> Void)? = nil,
-        forward: Forward
-    ) throws -> (metrics: GeneralizationMetrics, history: MetanetworkTrainingHistory, predictions: [Double]) {
-        let validationTargets = split.validation.map { Double(targets[$0]) }
-        let history = try MetanetworkTrainer.train(
-            model: model, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
-            loss: { batch, tape in
-                let members = batch.map { split.train[$0] }
-                let logits = try forward(members, tape)
-                let t = Tensor(shape: logits.shape, scalars: members.map { targets[$0] })
-                return Variable.binaryCrossEntropyWithLogits(logits: logits, targets: t)
-            },
-            validate: {
-                let p = try predict(forward, indices: split.validation)
-                let tau = Metrics.kendallTauB(p, validationTargets)
-                return tau.isNaN ? -1 : tau
-            },
-            progress: progress)
-        let predictions = try predict(forward, indices: split.test)
-        let metrics = GeneralizationMetrics(predicted: predictions, actual: split.test.map { Double(targets[$0]) },
-                                            thresholds: thresholds)
-        return (metrics, history, predictions)
-    }
 }
