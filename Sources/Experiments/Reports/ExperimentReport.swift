@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 import Training
 
 /// One trained model's line in a results table.
@@ -137,11 +138,10 @@ public struct ExperimentReport: Codable, Sendable {
         var written: [URL] = []
         for (name, data) in files {
             let url = directory.appendingPathComponent(name)
-            let tmp = directory.appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-            try data.write(to: tmp)
-            if rename(tmp.path, url.path) != 0 {
-                try? FileManager.default.removeItem(at: tmp)
-                throw ExperimentError.invalidArgument("could not write \(url.path): \(String(cString: strerror(errno)))")
+            do {
+                try AtomicFile.write(data, to: url)
+            } catch {
+                throw ExperimentError.invalidArgument("could not write \(url.path): \(error)")
             }
             written.append(url)
         }
