@@ -146,4 +146,30 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(message { $0.edit = "dilate" }?.contains("only used by task inr-editing") == true)
         #expect(message { $0.task = .inrEditing; $0.edit = "blur" }?.contains("valid edits: dilate, erode, gradient, contrast") == true)
     }
+
+    @Test func commandLineTextGoesThroughTheKeyTable() throws {
+        var c = ExperimentConfiguration(model: "hnp", zoo: "z")
+        try c.set("epochs", "7")
+        try c.set("zoo_epochs", "1, 2")
+        try c.set("optimizer", "adamw")
+        try c.set("learning_rate", "2e-3")
+        #expect(c.training.epochs == 7 && c.zooEpochs == [1, 2] && c.training.optimizer == .adamw)
+        #expect(c.training.learningRate == 2e-3)
+        #expect(configurationError { try c.set("epochs", "seven") } == "epochs: 'seven' is not an integer")
+        #expect(configurationError { try c.set("zoo_epochs", "1,x") }?.hasPrefix("zoo_epochs: '1,x' is not a list of integers") == true)
+        #expect(configurationError { try c.set("optimizer", "lbfgs") }?.contains("one of: sgd, momentum, adam, adamw, rmsprop") == true)
+        #expect(configurationError { try c.set("epoch", "3") }?.hasPrefix("unknown key 'epoch'; valid keys: task, model") == true)
+        // Every key is in the table once, and every set key reaches the report entries.
+        #expect(Set(ExperimentConfiguration.keyNames).count == ExperimentConfiguration.keyNames.count)
+        #expect(c.reportEntries["zoo_epochs"] == "1,2" && c.reportEntries["model"] == "hnp")
+    }
+
+    @Test func eachTaskPicksItsImplementationByZooFamily() {
+        #expect(ObjectIdentifier(ExperimentTask.generalization.implementation(for: .cnn)) == ObjectIdentifier(FeedforwardGeneralization.self))
+        #expect(ObjectIdentifier(ExperimentTask.generalization.implementation(for: .mlp)) == ObjectIdentifier(FeedforwardGeneralization.self))
+        #expect(ObjectIdentifier(ExperimentTask.generalization.implementation(for: .transformer)) == ObjectIdentifier(TransformerGeneralization.self))
+        #expect(ObjectIdentifier(ExperimentTask.inrClassification.implementation(for: .siren)) == ObjectIdentifier(INRClassificationExperiment.self))
+        #expect(ObjectIdentifier(ExperimentTask.inrEditing.implementation(for: .siren)) == ObjectIdentifier(INREditingExperiment.self))
+        #expect(ExperimentTask.generalization.modelNames.contains("transformer-nfn"))
+    }
 }

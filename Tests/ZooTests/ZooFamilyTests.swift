@@ -15,9 +15,22 @@ import Zoo
         let reader = try ZooReader(directory: dir)
         let batch = try reader.features(reader.checkpoints(epoch: 2), filter: ZooCheckpointFilter(skipDiverged: false))
         #expect(batch.features.widths == [784, 16, 10])
+        // The architecture comes from the member's model, not from tensor shapes.
+        #expect(batch.architecture.family == .mlp && batch.architecture.widths == [784, 16, 10])
+        if let activation = batch.checkpoints[0].hyperparameters.activation { #expect(batch.architecture.activation == activation) }
         #expect(try reader.parameterShapes().keys.sorted() == ["mlp.layers.0.bias", "mlp.layers.0.weight", "mlp.layers.1.bias", "mlp.layers.1.weight"])
         let v = try ZooVerifier.verify(directory: dir)
         #expect(v.mismatches == 0 && v.maxAbsAccuracyDiff <= 0.001)
+    }
+
+    @Test func cnnFeaturesCarryTheirModelsArchitecture() throws {
+        let reader = try ZooReader(directory: referenceZoo)
+        let batch = try reader.features(reader.checkpoints(epoch: 2))
+        // Stride and padding are not visible in the weights; they come from the member's SmallCNN.
+        #expect(batch.architecture.family == .cnn)
+        #expect(batch.architecture.layers[0] == .conv2d(kernel: [3, 3], stride: [2, 2], padding: [0, 0]))
+        #expect(batch.architecture.layers.last == .dense)
+        #expect(batch.architecture.widths == batch.features.widths)
     }
 
     @Test func transformerZoo() throws {
@@ -29,6 +42,10 @@ import Zoo
         #expect(batch.features.batchSize == 2)
         #expect(batch.features.blocks.count == 2)
         #expect(batch.features.blocks[0].query.shape == [2, 1, 2, 32, 16])
+        // The template's configuration: the spec's shape with member 0's sampled dropout.
+        var shape = batch.configuration
+        shape.dropout = 0
+        #expect(shape == reader.spec.architecture.transformer ?? SmallTransformer.Configuration())
         let model = try #require(try reader.model(for: batch.checkpoints[1]) as? SmallTransformer)
         #expect(try TransformerWeightSpaceFeatures.batched([TransformerWeightSpaceFeatures(model: model)]).allTensors
                 == batch.features.allTensors.map { $0.slice(axis: 0, 1..<2) })
