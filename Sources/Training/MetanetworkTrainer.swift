@@ -107,6 +107,13 @@ public enum MetanetworkTrainer {
                                           stoppedEarly: stoppedEarly, resumedFromEpoch: resumedFrom)
     }
 
+    /// The approximate size in bytes of the checkpoint a run writes after every epoch: the
+    /// current weights, the best weights and the optimizer state, 4 bytes per value.
+    public static func checkpointBytes(parameterCount: Int, optimizer: OptimizerKind) -> Int {
+        let (tensors, overflow) = parameterCount.multipliedReportingOverflow(by: 4 * (2 + optimizer.stateTensorsPerParameter))
+        return overflow ? Int.max : tensors
+    }
+
     /// The history saved in a checkpoint (nil when there is no file): the epochs finished so far,
     /// the best epoch, and whether training stopped early.
     ///

@@ -49,6 +49,10 @@ struct Train: ParsableCommand {
     @Option(help: "Image edit for inr-editing: \(ImageEdit.allCases.map(\.rawValue).joined(separator: ", ")).")
     var edit: String?
 
+    @Option(help: "Refuse a model with more parameters than this unless --force (default 50000000).")
+    var maxParameters: Int?
+    @Flag(help: "Train even a model above max_parameters.") var force = false
+
     @OptionGroup var output: OutputOptions
 
     /// The file's configuration (if any) with every explicitly given option applied on top.
@@ -70,7 +74,7 @@ struct Train: ParsableCommand {
             ("weight_decay", weightDecay.map { "\($0)" }), ("patience", patience.map(String.init)),
             ("seed", seed.map(String.init)), ("size", small ? "small" : size),
             ("train_fraction", trainFraction.map { "\($0)" }), ("validation_fraction", validationFraction.map { "\($0)" }),
-            ("edit", edit),
+            ("edit", edit), ("max_parameters", maxParameters.map(String.init)),
         ]
         for (key, text) in given {
             if let text { try c.set(key, text) }
@@ -83,7 +87,7 @@ struct Train: ParsableCommand {
         do {
             let config = try resolvedConfiguration()
             let total = config.training.epochs
-            let report = try ExperimentRunner.train(config, progress: { e in
+            let report = try ExperimentRunner.train(config, force: force, progress: { e in
                 FileHandle.standardError.write(Data(String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
                     e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))

@@ -37,4 +37,21 @@ import SwiftNFN
             #expect(trained.metrics["accuracy"].map { (0...1).contains($0) } == true)
         }
     }
+
+    @Test func aModelAboveMaxParametersIsRefusedBeforeAnythingIsWritten() throws {
+        let out = runFolder("too-large")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var c = ExperimentConfiguration(task: .inrClassification, model: "hnp", zoo: try INRZooFixture.zoo().path, out: out.path)
+        c.training.epochs = 1
+        c.size = .small
+        c.maxParameters = 100
+        var lines: [String] = []
+        let message = configurationError { try ExperimentRunner.train(c, log: { lines.append($0) }) }
+        #expect(message?.contains("above max_parameters 100") == true, "\(message ?? "no error")")
+        #expect(message?.contains("--force") == true)
+        #expect(lines.first?.contains("parameters; checkpoint ≈") == true, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let forced = try ExperimentRunner.train(c, force: true)
+        #expect(forced.results.first.map { $0.parameters > 100 } == true)
+    }
 }

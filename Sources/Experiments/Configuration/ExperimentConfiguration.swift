@@ -29,6 +29,7 @@ import Yams
 /// train_fraction: 0.6
 /// validation_fraction: 0.15   # the test split gets the rest
 /// edit: dilate                # inr-editing only
+/// max_parameters: 50000000    # refuse a larger model unless forced (nfn train --force)
 /// ```
 ///
 /// Only `model` and `zoo` are required (`out` too, for training); every other key has the default
@@ -61,6 +62,10 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     public var validationFraction = 0.15
     /// The image edit to learn (`inr-editing` only; one of ``ImageEdit``).
     public var edit: String?
+    /// The largest model ``ExperimentRunner/train(_:force:progress:log:)`` builds without being
+    /// forced: some models grow quadratically with the zoo's input width (Monomial-NFN on a
+    /// 784-input MLP zoo has ≈ 218M parameters and writes a 3.5 GB checkpoint per epoch).
+    public var maxParameters = 50_000_000
 
     /// A configuration with the documented defaults for everything but the model and the zoo.
     public init(task: ExperimentTask = .generalization, model: String, zoo: String, out: String? = nil) {
@@ -86,6 +91,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         ConfigurationKey("train_fraction", \.trainFraction, help: "fraction of members for training"),
         ConfigurationKey("validation_fraction", \.validationFraction, help: "fraction for validation; the test split gets the rest"),
         ConfigurationKey("edit", \.edit, help: "the image edit (inr-editing): dilate | erode | gradient | contrast"),
+        ConfigurationKey("max_parameters", \.maxParameters, help: "refuse a larger model unless forced"),
     ]
 
     /// Every key name a configuration file may contain.
@@ -167,6 +173,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         guard trainFraction + validationFraction < 1 else {
             throw bad("train_fraction + validation_fraction must be < 1 (the test split gets the rest), got \(trainFraction + validationFraction)")
         }
+        guard maxParameters >= 1 else { throw bad("max_parameters must be ≥ 1, got \(maxParameters)") }
         if task == .inrEditing {
             _ = try imageEdit()
         } else if let e = edit {

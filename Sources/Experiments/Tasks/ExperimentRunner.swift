@@ -43,23 +43,27 @@ public enum ExperimentRunner {
     /// the last finished epoch and ends with exactly the result of an uninterrupted run. Nothing is
     /// written before the zoo has loaded and the model name has been checked against it.
     ///
+    /// Before anything is written the model is built and its size logged (parameters and the
+    /// checkpoint written per epoch); a model above `max_parameters` is refused unless `force`.
+    ///
     /// - Parameters:
+    ///   - force: train even a model above the configuration's `max_parameters`.
     ///   - progress: called after every epoch (the checkpoint is already written).
-    ///   - log: receives one-line notes (e.g. "resuming from epoch 3").
+    ///   - log: receives one-line notes (the model's size, "resuming from epoch 3").
     /// - Returns: the report (one ``ModelResult``) as written to the folder.
-    /// - Throws: ``ExperimentError`` for an invalid configuration, a zoo that does not fit, or an
-    ///   output folder whose checkpoint belongs to a different configuration; ``TrainingError``
-    ///   from training; ``ZooError`` for a malformed zoo.
+    /// - Throws: ``ExperimentError`` for an invalid configuration, a zoo that does not fit, a model
+    ///   above `max_parameters`, or an output folder whose checkpoint belongs to a different
+    ///   configuration; ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
     @discardableResult
-    public static func train(_ configuration: ExperimentConfiguration,
+    public static func train(_ configuration: ExperimentConfiguration, force: Bool = false,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil,
                              log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
         let config = resolvingPaths(configuration)
-        return try train(try taskType(for: config), config, progress: progress, log: log)
+        return try train(try taskType(for: config), config, force: force, progress: progress, log: log)
     }
 
-    static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration,
+    static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration, force: Bool,
                                              progress: ((MetanetworkEpoch) throws -> Void)?,
                                              log: ((String) -> Void)?) throws -> ExperimentReport {
         let outDir = URL(fileURLWithPath: config.out ?? "")
@@ -68,9 +72,12 @@ public enum ExperimentRunner {
             throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(Task.modelNames.joined(separator: ", "))")
         }
         let split = try config.split(groups: Task.members(of: data))
+        let model = try Task.makeModel(name: config.model, data: data, trainingItems: split.train, size: config.size,
+                                       seed: config.training.seed)
+        try checkSize(of: Task.module(of: model), config, force: force, log: log)
         let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-        let trained = try Task.train(model: config.model, data: data, split: split, configuration: config.training,
-                                     size: config.size, checkpoint: checkpoint, progress: progress)
+        let trained = try Task.train(model, name: config.model, data: data, split: split, configuration: config.training,
+                                     checkpoint: checkpoint, progress: progress)
         var row = try Task.result(of: trained, data: data, split: split, configuration: config.training, size: config.size)
         row.configuration.merge(config.reportEntries) { _, new in new }
         let artifacts = try Task.writeArtifacts(of: trained.model, data: data, split: split, into: outDir)
@@ -80,6 +87,22 @@ public enum ExperimentRunner {
                     "configuration: \(configurationFileName) in this folder; evaluate with nfn evaluate --run \(outDir.path)"])
         try report.write(to: outDir)
         return report
+    }
+
+    /// Logs a model's parameter count and checkpoint size, and refuses one above `max_parameters`
+    /// unless `force`, saying why and what is smaller.
+    static func checkSize(of module: Module, _ config: ExperimentConfiguration, force: Bool, log: ((String) -> Void)?) throws {
+        let parameters = module.parameterCount
+        let bytes = MetanetworkTrainer.checkpointBytes(parameterCount: parameters, optimizer: config.training.optimizer)
+        let size = ByteCountFormatter.string(fromByteCount: Int64(bytes), countStyle: .file)
+        log?("\(config.model): \(parameters) parameters; checkpoint ≈ \(size) (written after every epoch)")
+        guard parameters <= config.maxParameters || force else {
+            let smaller = config.size == .standard ? "--size small, " : ""
+            throw ExperimentError.invalidConfiguration(
+                "\(config.model) has \(parameters) parameters on this zoo (checkpoint ≈ \(size) per epoch), above max_parameters \(config.maxParameters); "
+                + "some models grow with the square of the zoo's input width. Try \(smaller)another model (e.g. np or hnp), "
+                + "or raise max_parameters, or pass --force")
+        }
     }
 
     /// Creates the run folder, refuses one whose checkpoint was made by a different configuration,

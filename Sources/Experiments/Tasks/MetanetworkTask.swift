@@ -110,6 +110,15 @@ extension MetanetworkTask {
                              size: MetanetworkKind.Size = .standard, checkpoint: URL? = nil,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> TrainedMetanetwork<Model> {
         let model = try makeModel(name: name, data: data, trainingItems: split.train, size: size, seed: configuration.seed)
+        return try train(model, name: name, data: data, split: split, configuration: configuration, checkpoint: checkpoint,
+                         progress: progress)
+    }
+
+    /// Trains a model already built by ``makeModel(name:data:trainingItems:size:seed:)`` (e.g. after
+    /// checking its size).
+    public static func train(_ model: Model, name: String, data: Data, split: DataSplit,
+                             configuration: MetanetworkTrainingConfiguration, checkpoint: URL? = nil,
+                             progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> TrainedMetanetwork<Model> {
         let start = Date()
         let history = try MetanetworkTrainer.train(
             model: module(of: model), memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
