@@ -336,12 +336,21 @@ public struct ZooReader: Sendable {
     /// Both files are written to temporary names and renamed into place only when both are
     /// complete; on error neither exists.
     ///
-    /// - Parameter epoch: export only this checkpoint epoch (`nil`: all).
+    /// Missing output folders are created. Nothing is written inside the zoo folder, the two
+    /// outputs must be different files, and an existing file is replaced only with `overwrite`.
+    ///
+    /// - Parameters:
+    ///   - epoch: export only this checkpoint epoch (`nil`: all).
+    ///   - overwrite: replace existing output files (`nfn zoo export --force`).
+    /// - Throws: ``ZooError/io(file:detail:)`` for an output inside the zoo, two outputs naming one
+    ///   file, or an existing output without `overwrite`; ``ZooError/invalidSpec(_:)`` for an epoch
+    ///   the zoo did not checkpoint.
     public func export(safetensors: URL, csv: URL, epoch: Int? = nil,
-                       filter: ZooCheckpointFilter = ZooCheckpointFilter()) throws -> ExportReport {
+                       filter: ZooCheckpointFilter = ZooCheckpointFilter(), overwrite: Bool = false) throws -> ExportReport {
         if let e = epoch, !epochs.contains(e) {
             throw ZooError.invalidSpec("epoch \(e) is not a checkpoint epoch of this zoo \(epochs)")
         }
+        try checkExportDestinations([safetensors, csv], overwrite: overwrite)
         let selected = epoch.map { checkpoints(epoch: $0) } ?? checkpoints
         let (kept, diverged, nonFinite) = try load(selected, filter: filter, template: try templateModel())
         guard let first = kept.first else {
@@ -373,6 +382,33 @@ public struct ZooReader: Sendable {
         }
         return ExportReport(rows: kept.count, skippedDiverged: diverged, skippedNonFinite: nonFinite,
                             safetensors: safetensors.path, csv: csv.path)
+    }
+}
+
+extension ZooReader {
+    /// Refuses export destinations inside this zoo, repeated or (without `overwrite`) existing,
+    /// and creates their missing folders.
+    func checkExportDestinations(_ urls: [URL], overwrite: Bool) throws {
+        let zoo = directory.standardizedFileURL.resolvingSymlinksInPath().path
+        var seen: Set<String> = []
+        for url in urls {
+            let folder = url.deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path
+            let path = folder + "/" + url.lastPathComponent
+            if folder == zoo || folder.hasPrefix(zoo + "/") {
+                throw ZooError.io(file: url.path, detail: "is inside the zoo folder \(directory.path) being exported; write elsewhere")
+            }
+            guard seen.insert(path).inserted else {
+                throw ZooError.io(file: url.path, detail: "is given as both the safetensors and the CSV output")
+            }
+            if FileManager.default.fileExists(atPath: path), !overwrite {
+                throw ZooError.io(file: url.path, detail: "already exists; pass --force (overwrite: true) to replace it")
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ZooError.io(file: url.path, detail: "cannot create its folder: \(error.localizedDescription)")
+            }
+        }
     }
 }
 

@@ -294,13 +294,17 @@ struct ZooExport: ParsableCommand {
     @Flag(help: "Keep checkpoints with NaN/∞ weights.")
     var includeNonFinite = false
 
+    @Flag(help: "Replace existing output files (never files inside the zoo).")
+    var force = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         do {
             let reader = try ZooReader(directory: URL(fileURLWithPath: directory))
             let r = try reader.export(safetensors: URL(fileURLWithPath: out), csv: URL(fileURLWithPath: csv), epoch: epoch,
-                                      filter: ZooCheckpointFilter(skipDiverged: !includeDiverged, skipNonFinite: !includeNonFinite))
+                                      filter: ZooCheckpointFilter(skipDiverged: !includeDiverged, skipNonFinite: !includeNonFinite),
+                                      overwrite: force)
             if output.json { try printJSON(r); return }
             print("\(r.safetensors), \(r.csv): \(r.rows) checkpoints (skipped \(r.skippedDiverged) diverged, \(r.skippedNonFinite) non-finite)")
         } catch {

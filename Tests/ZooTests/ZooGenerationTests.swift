@@ -284,8 +284,26 @@ import Glibc
         let stacked = try #require(file["conv2.weight"])
         #expect(stacked.slice(axis: 0, 5..<6).reshaped([16, 16, 3, 3]) == (try reader.parameters(of: c))["conv2.weight"])
 
-        let onlyFinal = try reader.export(safetensors: st, csv: csv, epoch: 2)
+        // Existing files are replaced only when asked to.
+        #expect(throws: ZooError.self) { try reader.export(safetensors: st, csv: csv, epoch: 2) }
+        let onlyFinal = try reader.export(safetensors: st, csv: csv, epoch: 2, overwrite: true)
         #expect(onlyFinal.rows + onlyFinal.skippedDiverged == 8)
-        #expect(throws: ZooError.self) { try reader.export(safetensors: st, csv: csv, epoch: 5) }
+        #expect(throws: ZooError.self) { try reader.export(safetensors: st, csv: csv, epoch: 5, overwrite: true) }
+    }
+
+    @Test func exportNeverWritesIntoTheZooAndCreatesMissingFolders() throws {
+        let zoo = try copyOf(referenceZoo)
+        let reader = try ZooReader(directory: zoo)
+        let before = try contents(of: zoo)
+        let root = makeTemporaryDirectory("export-guard")
+        for (st, csv) in [(zoo.appendingPathComponent("zoo.json"), root.appendingPathComponent("a.csv")),
+                          (root.appendingPathComponent("a.safetensors"), zoo.appendingPathComponent(ZooLayout.records)),
+                          (root.appendingPathComponent("same"), root.appendingPathComponent("same"))] {
+            #expect(throws: ZooError.self) { try reader.export(safetensors: st, csv: csv, overwrite: true) }
+        }
+        #expect(try contents(of: zoo) == before)
+        let nested = root.appendingPathComponent("new/folder")
+        let report = try reader.export(safetensors: nested.appendingPathComponent("z.safetensors"), csv: nested.appendingPathComponent("z.csv"))
+        #expect(report.rows > 0 && FileManager.default.fileExists(atPath: nested.appendingPathComponent("z.csv").path))
     }
 }
