@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Tensors", "NeuralNetworks", "Datasets", "Training"]),
         .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace",
+        .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                             "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
         // End-to-end tests of the `nfn` executable (run as a process).
         .testTarget(name: "CommandLineTests", dependencies: ["Datasets", "Training", "Zoo", "Experiments", "_TestSupport"]),

@@ -8,6 +8,8 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     /// The task exists but `nfn train` / `nfn evaluate` cannot run it yet.
     /// A run folder cannot be evaluated (missing or mismatching checkpoint or configuration).
     case invalidRun(String)
+    /// Another process is training into the same run folder.
+    case runInProgress(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .incompatibleZoo(let m): return "zoo does not fit the task: \(m)"
         case .invalidConfiguration(let m): return "invalid configuration: \(m)"
         case .invalidRun(let m): return "cannot evaluate the run: \(m)"
+        case .runInProgress(let m): return "run in progress: \(m)"
         }
     }
 }

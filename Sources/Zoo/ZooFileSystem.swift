@@ -107,35 +107,6 @@ enum ZooFileSystem {
     }
 }
 
-/// An exclusive advisory lock (`flock`) on a file in a zoo folder, held while a process writes.
-///
-/// The lock dies with its process (kill -9 included), so a stale lock file never blocks a resume.
-final class ZooLock {
-    private let fd: Int32
-    let url: URL
-
-    /// Takes the lock or throws ``ZooError/locked(file:)`` at once (it never waits).
-    init(_ url: URL) throws {
-        self.url = url
-        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ZooError.io(file: url.path, detail: "cannot create the lock file: \(String(cString: strerror(errno)))")
-        }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            _ = close(fd)
-            throw ZooError.locked(file: url.path)
-        }
-        self.fd = fd
-    }
-
-    /// Removes the lock file and releases the lock.
-    func release() {
-        _ = unlink(url.path)
-        _ = flock(fd, LOCK_UN)
-        _ = close(fd)
-    }
-}
-
 /// `rename(2)`, named apart from Foundation's instance methods.
 private func posixRename(_ from: String, _ to: String) -> Int32 {
     #if canImport(Glibc)

@@ -178,7 +178,14 @@ public enum ZooGenerator {
                 throw ZooError.io(file: directory.path, detail: "cannot create the folder: \(error.localizedDescription)")
             }
         }
-        let lock = try ZooLock(directory.appendingPathComponent(ZooLayout.lock))
+        let lock: FileLock
+        do {
+            lock = try FileLock(directory.appendingPathComponent(ZooLayout.lock))
+        } catch FileLock.Failure.held(let file) {
+            throw ZooError.locked(file: file)
+        } catch FileLock.Failure.io(let file, let detail) {
+            throw ZooError.io(file: file, detail: detail)
+        }
         defer { lock.release() }
         ZooFileSystem.removeTemporaryFiles(in: directory)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TensorIO
 import _TestSupport
 import SwiftNFN
 
@@ -53,5 +54,21 @@ import SwiftNFN
         #expect(!FileManager.default.fileExists(atPath: out.path))
         let forced = try ExperimentRunner.train(c, force: true)
         #expect(forced.results.first.map { $0.parameters > 100 } == true)
+    }
+
+    @Test func aSecondTrainingIntoTheSameFolderIsRefused() throws {
+        let out = runFolder("locked")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var c = ExperimentConfiguration(task: .inrClassification, model: "np", zoo: try INRZooFixture.zoo().path, out: out.path)
+        c.training.epochs = 1
+        c.size = .small
+        // Another process's lock (flock locks are per open file, so this holder counts as one).
+        let held = try FileLock(out.appendingPathComponent(ExperimentRunner.lockFileName))
+        #expect(throws: ExperimentError.self) { try ExperimentRunner.train(c) }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(ExperimentRunner.configurationFileName).path))
+        held.release()
+        #expect(try ExperimentRunner.train(c).results.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(ExperimentRunner.lockFileName).path))
     }
 }

@@ -75,6 +75,8 @@ public enum ExperimentRunner {
         let model = try Task.makeModel(name: config.model, data: data, trainingItems: split.train, size: config.size,
                                        seed: config.training.seed)
         try checkSize(of: Task.module(of: model), config, force: force, log: log)
+        let lock = try lockRunFolder(outDir)
+        defer { lock.release() }
         let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
         let trained = try Task.train(model, name: config.model, data: data, split: split, configuration: config.training,
                                      checkpoint: checkpoint, progress: progress)
@@ -102,6 +104,23 @@ public enum ExperimentRunner {
                 "\(config.model) has \(parameters) parameters on this zoo (checkpoint ≈ \(size) per epoch), above max_parameters \(config.maxParameters); "
                 + "some models grow with the square of the zoo's input width. Try \(smaller)another model (e.g. np or hnp), "
                 + "or raise max_parameters, or pass --force")
+        }
+    }
+
+    /// The lock file a training process holds in its run folder.
+    public static let lockFileName = ".nfn-train.lock"
+
+    /// Creates the run folder and takes its lock, so that two `nfn train` never write one folder.
+    ///
+    /// - Throws: ``ExperimentError/runInProgress(_:)`` when another process holds it.
+    static func lockRunFolder(_ outDir: URL) throws -> FileLock {
+        do {
+            try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+            return try FileLock(outDir.appendingPathComponent(lockFileName))
+        } catch FileLock.Failure.held {
+            throw ExperimentError.runInProgress("another nfn train is writing into \(outDir.path); wait for it to finish or choose another output folder")
+        } catch {
+            throw ExperimentError.invalidArgument("cannot create or lock the output folder \(outDir.path): \(error)")
         }
     }
 
