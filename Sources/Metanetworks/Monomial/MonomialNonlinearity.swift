@@ -1,6 +1,7 @@
 import Tensors
 import Autograd
 import NeuralNetworks
+import WeightSpace
 
 /// A pointwise nonlinearity on weight-space features that commutes with a monomial group
 /// (seed 002): σ(d·x) = d·σ(x) for every factor d of the group.
@@ -13,7 +14,7 @@ import NeuralNetworks
 /// Every entry of every weight and bias is mapped; permutations commute with any pointwise map.
 /// Shapes are unchanged. No parameters.
 /// - Complexity: O(number of entries).
-public final class MonomialNonlinearity: Module, WeightSpaceLayer {
+public final class MonomialNonlinearity: Module, FoldedWeightSpaceLayer {
     /// The pointwise function.
     public enum Function: String, Sendable, CaseIterable, Codable {
         case relu, tanh, sine
@@ -40,6 +41,15 @@ public final class MonomialNonlinearity: Module, WeightSpaceLayer {
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
+        switch function {
+        case .relu: return input.map { $0.relu() }
+        case .tanh: return input.map { $0.tanh() }
+        case .sine: return input.map { $0.sin() }
+        }
+    }
+
+    /// The nonlinearity on folded features (any layout: an entrywise map commutes with folding).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
         switch function {
         case .relu: return input.map { $0.relu() }
         case .tanh: return input.map { $0.tanh() }

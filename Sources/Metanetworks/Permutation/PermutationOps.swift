@@ -1,4 +1,5 @@
 import Tensors
+import LinearAlgebra
 import Autograd
 import NeuralNetworks
 
@@ -13,16 +14,58 @@ enum PermutationOps {
     /// Mixes the channel axis of `x [B, I, …]` with a shared `weight [O, I]`: `[B, O, …]`.
     ///
     /// One strided-batched GEMM (`weight · x_b` for every member b) in channels-first layout, so no
-    /// transpose of the (large) weight-space tensor is needed.
-    /// - Complexity: O(B · O · I · N) for N entries per channel.
+    /// transpose of the (large) weight-space tensor is needed. The pullback accumulates
+    /// `dW = Σ_b g_b · x_bᵀ` in place (β = 1 from the second member on) instead of materialising
+    /// one `[O, I]` product per member and summing them, and writes `dx_b = Wᵀ · g_b` directly.
+    /// - Complexity: O(B · O · I · N) for N entries per channel, forward and backward, all in BLAS.
     static func channelMix(_ weight: Variable, _ x: Variable) -> Variable {
         let s = x.shape
-        precondition(s.count >= 2 && s[1] == weight.shape[1],
+        precondition(s.count >= 2 && weight.rank == 2 && s[1] == weight.shape[1],
                      "channel mixing: weight \(weight.shape) cannot mix input \(s)")
+        let (b, i, o) = (s[0], s[1], weight.shape[0])
         let n = s.dropFirst(2).reduce(1, *)
-        let flat = x.rank == 3 ? x : x.reshaped([s[0], s[1], n])
-        let y = Variable.matmul(weight, flat)
-        return x.rank == 3 ? y : y.reshaped([s[0], weight.shape[0]] + Array(s.dropFirst(2)))
+        let wv = weight.value, xv = x.value
+        var y = Tensor(uninitializedShape: [b, o] + Array(s.dropFirst(2)))
+        wv.withUnsafeBufferPointer { wp in
+            xv.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemmStridedBatched(.none, .none, m: o, n: n, k: i, a: wp.baseAddress!, lda: i, strideA: 0,
+                                            b: xp.baseAddress!, ldb: n, strideB: i * n,
+                                            c: yp.baseAddress!, ldc: n, strideC: o * n, batch: b)
+                }
+            }
+        }
+        let (needW, needX) = (weight.requiresGradient, x.requiresGradient)
+        return Variable.record(y, inputs: [weight, x]) { g in
+            var dw: Tensor? = nil, dx: Tensor? = nil
+            g.withUnsafeBufferPointer { gp in
+                if needW {
+                    var d = Tensor(zeros: [o, i])
+                    d.withUnsafeMutableBufferPointer { dp in
+                        xv.withUnsafeBufferPointer { xp in
+                            for m in 0..<b {
+                                BLAS.gemm(.none, .transpose, m: o, n: i, k: n, a: gp.baseAddress! + m * o * n, lda: n,
+                                          b: xp.baseAddress! + m * i * n, ldb: n, beta: m == 0 ? 0 : 1,
+                                          c: dp.baseAddress!, ldc: i)
+                            }
+                        }
+                    }
+                    dw = d
+                }
+                if needX {
+                    var d = Tensor(uninitializedShape: s)
+                    d.withUnsafeMutableBufferPointer { dp in
+                        wv.withUnsafeBufferPointer { wp in
+                            BLAS.gemmStridedBatched(.transpose, .none, m: i, n: n, k: o, a: wp.baseAddress!, lda: i, strideA: 0,
+                                                    b: gp.baseAddress!, ldb: n, strideB: o * n,
+                                                    c: dp.baseAddress!, ldc: n, strideC: i * n, batch: b)
+                        }
+                    }
+                    dx = d
+                }
+            }
+            return [dw, dx]
+        }
     }
 
     /// `x [B, D] · weightᵀ + bias`: `[B, O]` for `weight [O, D]`, `bias [O]`.
