@@ -189,13 +189,11 @@ public final class HNPLinear: Module, FoldedWeightSpaceLayer {
                 if i == L - 2 { rowFeatures.append(outputColumns) }
                 let columnInput = Variable.concatenate(columnFeatures, alongAxis: 1)
                 let rowInput = Variable.concatenate(rowFeatures, alongAxis: 1)
-                let pointwise = PermutationOps.channelMix(t.pointwise!.variable(on: tape), w[i])
                 let column = PermutationOps.channelMix(t.columnTerm!.variable(on: tape), columnInput)
                 let row = PermutationOps.channelMix(t.rowTerm!.variable(on: tape), rowInput)
-                let folded = PermutationOps.broadcastCombine(
-                    pointwise: pointwise, global: global, columnTerm: column, rowTerm: row,
-                    batch: b, channels: f[i] * o, rows: n, columns: m)
-                outWeights.append(folded)
+                // Pointwise channel (× tap) mixing plus the broadcast terms, in one node.
+                outWeights.append(PermutationOps.mixCombine(t.pointwise!.variable(on: tape), w[i],
+                                                            global: global, columnTerm: column, rowTerm: row))
                 let biasRow = PermutationOps.channelMix(t.biasRow!.variable(on: tape), rowInput)
                 outBiases.append(biasRow + biasGlobal.reshaped([b, o, 1]))
             }

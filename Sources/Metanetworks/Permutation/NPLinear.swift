@@ -140,8 +140,7 @@ public final class NPLinear: Module, FoldedWeightSpaceLayer {
                                                 alongAxis: 1)
         var outWeights: [Variable] = [], outBiases: [Variable] = []
         for i in 0..<L {
-            let t = terms[i], f = filterFactors[i]
-            let (n, m) = (w[i].shape[2], w[i].shape[3])
+            let t = terms[i]
             var columnFeatures = [overRows[i]]
             if i > 0 { columnFeatures += [overCols[i - 1], v[i - 1]] }
             var rowFeatures = [overCols[i], v[i]]
@@ -149,13 +148,12 @@ public final class NPLinear: Module, FoldedWeightSpaceLayer {
             let columnInput = Variable.concatenate(columnFeatures, alongAxis: 1)
             let rowInput = Variable.concatenate(rowFeatures, alongAxis: 1)
 
-            let pointwise = PermutationOps.channelMix(t.pointwise!.variable(on: tape), w[i])
             let global = PermutationOps.linear(globalVector, t.global.variable(on: tape), t.globalBias.variable(on: tape))
             let column = PermutationOps.channelMix(t.columnTerm!.variable(on: tape), columnInput)
             let row = PermutationOps.channelMix(t.rowTerm!.variable(on: tape), rowInput)
-            let folded = PermutationOps.broadcastCombine(pointwise: pointwise, global: global, columnTerm: column, rowTerm: row,
-                                                         batch: b, channels: f * o, rows: n, columns: m)
-            outWeights.append(folded)
+            // Pointwise channel (× tap) mixing plus the broadcast terms, in one node.
+            outWeights.append(PermutationOps.mixCombine(t.pointwise!.variable(on: tape), w[i],
+                                                        global: global, columnTerm: column, rowTerm: row))
 
             let biasGlobal = PermutationOps.linear(globalVector, t.biasGlobal.variable(on: tape), t.biasBias.variable(on: tape))
             let biasRow = PermutationOps.channelMix(t.biasRow!.variable(on: tape), rowInput)
