@@ -66,7 +66,10 @@ public final class NPPool: Module, FoldedWeightSpaceModel {
         let b = input.batchSize, c = input.channels
         var parts: [Variable] = []
         for (w, v) in zip(input.weights, input.biases) {
-            parts.append(w.neuronPooled([2, 3], reduction).reshaped([b, c, -1]))      // [B, C, f_i]
+            // The mean over both neuron axes from the fused row/column means (one pass each way).
+            let pooled = reduction == .mean ? PermutationOps.rowColumnMeans(w).overRows.mean(alongAxes: [2])
+                                            : w.neuronPooled([2, 3], reduction)
+            parts.append(pooled.reshaped([b, c, -1]))                                // [B, C, f_i]
             parts.append(v.neuronPooled([2], reduction).reshaped([b, c, 1]))         // [B, C, 1]
         }
         return Variable.concatenate(parts, alongAxis: 2).reshaped([b, -1])
@@ -142,12 +145,17 @@ public final class HNPPool: Module, FoldedWeightSpaceModel {
                 parts.append(tapsLast(w.reshaped([b, c * f, -1]))); parts.append(v)
                 continue
             }
+            // Means over the rows and over the columns come from one fused pass (and one pullback pass).
+            let means = reduction == .mean ? PermutationOps.rowColumnMeans(w) : nil
             if i == 0 {
-                parts.append(tapsLast(w.neuronPooled([2], reduction).reshaped([b, c * f, -1])))     // [B, C, n_0·f]
+                let pooled = means?.overRows ?? w.neuronPooled([2], reduction)
+                parts.append(tapsLast(pooled.reshaped([b, c * f, -1])))                             // [B, C, n_0·f]
             } else if i == L - 1 {
-                parts.append(tapsLast(w.neuronPooled([3], reduction).reshaped([b, c * f, -1])))     // [B, C, n_L·f]
+                let pooled = means?.overColumns ?? w.neuronPooled([3], reduction)
+                parts.append(tapsLast(pooled.reshaped([b, c * f, -1])))                             // [B, C, n_L·f]
             } else {
-                parts.append(w.neuronPooled([2, 3], reduction).reshaped([b, c, -1]))                // [B, C, f]
+                let pooled = means.map { $0.overRows.mean(alongAxes: [2]) } ?? w.neuronPooled([2, 3], reduction)
+                parts.append(pooled.reshaped([b, c, -1]))                                           // [B, C, f]
             }
             parts.append(i == L - 1 ? v : v.neuronPooled([2], reduction).reshaped([b, c, 1]))
         }
