@@ -121,3 +121,107 @@ import _TestSupport
         #expect(result.maxRelativeError <= 2e-2, "\(result)")
     }
 }
+
+/// The folded implementations against the formulations they replaced, so that parameters keep
+/// their meaning (checkpoints stay valid) and outputs change only by Float32 rounding.
+@Suite struct FoldedRegressionTests {
+    typealias F = PermutationFixtures
+
+    /// The previous MonomialLinear forward on canonical features, which folded the taps of every
+    /// hidden layer itself and read the first/last coefficient matrices in (channel, neuron, tap)
+    /// order (kept here verbatim as the reference).
+    static func previousMonomialForward(_ layer: MonomialLinear, _ input: WeightSpaceVariables) -> WeightSpaceVariables {
+        func mixChannels(_ x: Variable, _ t: Variable, taps: Int, outChannels co: Int) -> Variable {
+            let b = x.shape[0], c = x.shape[1]
+            let entries = x.shape[2...].reduce(1, *) / taps
+            let outShape = [b, co] + Array(x.shape[2...])
+            if taps == 1 { return Variable.matmul(t, x.reshaped([b, c, entries])).reshaped(outShape) }
+            let folded = x.reshaped([b, c, entries, taps]).permuted([0, 1, 3, 2]).reshaped([b, c * taps, entries])
+            return Variable.matmul(t, folded).reshaped([b, co, taps, entries]).permuted([0, 1, 3, 2]).reshaped(outShape)
+        }
+        let tape = input.tape, b = input.batchSize
+        let (c, co) = (layer.inChannels, layer.outChannels)
+        let l = layer.layerCount, n = layer.widths, kernels = layer.kernels
+        var outW = [Variable](), outB = [Variable]()
+        do {
+            let f0 = layer.filterFactor(layer: 0), n0 = n[0], n1 = n[1]
+            let rowW = input.weights[0].reshaped([b, c, n1, n0 * f0]).permuted([0, 2, 1, 3]).reshaped([b * n1, c * n0 * f0])
+            let rowV = input.biases[0].permuted([0, 2, 1]).reshaped([b * n1, c])
+            let y = Variable.concatenate([rowW, rowV], alongAxis: 1).matmul(layer.first.variable(on: tape))
+            let wOut = co * n0 * f0
+            outW.append(y.slice(axis: 1, 0..<wOut).reshaped([b, n1, co, n0 * f0]).permuted([0, 2, 1, 3])
+                .reshaped([b, co, n1, n0] + kernels[0]))
+            outB.append(y.slice(axis: 1, wOut..<(wOut + co)).reshaped([b, n1, co]).permuted([0, 2, 1]))
+        }
+        for i in 1..<(l - 1) {
+            outW.append(mixChannels(input.weights[i], layer.hiddenWeights[i - 1].variable(on: tape),
+                                    taps: layer.filterFactor(layer: i), outChannels: co))
+            outB.append(mixChannels(input.biases[i], layer.hiddenBiases[i - 1].variable(on: tape), taps: 1, outChannels: co))
+        }
+        do {
+            let fL = layer.filterFactor(layer: l - 1), nL = n[l], k = n[l - 1]
+            let colW = input.weights[l - 1].reshaped([b, c, nL, k, fL]).permuted([0, 3, 1, 2, 4]).reshaped([b * k, c * nL * fL])
+            var cols = colW
+            if layer.kind == .sign {
+                let prevBias = input.biases[l - 2].permuted([0, 2, 1]).reshaped([b * k, c])
+                cols = Variable.concatenate([colW, prevBias], alongAxis: 1)
+            }
+            outW.append(cols.matmul(layer.last.variable(on: tape)).reshaped([b, k, co, nL, fL]).permuted([0, 2, 3, 1, 4])
+                .reshaped([b, co, nL, k] + kernels[l - 1]))
+            let bias = input.biases[l - 1].reshaped([b, c * nL]).matmul(layer.lastBias.variable(on: tape))
+                + layer.outputBias.variable(on: tape)
+            outB.append(bias.reshaped([b, co, nL]))
+            if let omega = layer.signBias {
+                let extra = colW.matmul(omega.variable(on: tape)).reshaped([b, k, co]).permuted([0, 2, 1])
+                outB[l - 2] = outB[l - 2] + extra
+            }
+        }
+        return WeightSpaceVariables(weights: outW, biases: outB)
+    }
+
+    @Test("MonomialLinear on folded features matches the previous canonical formulation",
+          arguments: [F.smallCNNZoo, F.tinyCNN, F.convLast, F.mlp3], MonomialGroupKind.allCases)
+    func monomialMatchesPrevious(space: F.Space, kind: MonomialGroupKind) throws {
+        var rng = SeededGenerator(seed: 21)
+        let layer = try MonomialLinear(inChannels: 2, outChannels: 3, architecture: space.architecture, kind: kind, rng: &rng)
+        let x = F.features(space.architecture, batch: 2, channels: 2)
+        let expected = Self.previousMonomialForward(layer, WeightSpaceVariables(x)).value
+        #expect(layer(WeightSpaceVariables(x)).value.maxRelativeDeviation(from: expected) <= 1e-5)
+        // And the gradients with respect to every parameter.
+        let tape = Tape(), tape2 = Tape()
+        let seedTensors = expected.weights + expected.biases
+        func loss(_ y: WeightSpaceVariables, _ t: Tape) -> Variable {
+            let terms = zip(y.weights + y.biases, seedTensors).map { ($0 * t.constant($1)).sum() }
+            return terms.dropFirst().reduce(terms[0], +)
+        }
+        let new = tape.gradients(of: loss(layer(WeightSpaceVariables(x, tape: tape)), tape))
+        let old = tape2.gradients(of: loss(Self.previousMonomialForward(layer, WeightSpaceVariables(x, tape: tape2)), tape2))
+        for p in layer.parameters {
+            let a = new[p], b = old[p]
+            #expect(a.maxAbsDifference(b) <= 1e-4 * Swift.max(1, b.abs().max()))
+        }
+    }
+
+    @Test("mixCombine equals channel mixing followed by the broadcast sum, values and gradients")
+    func mixCombineMatchesComposition() {
+        var rng = SeededGenerator(seed: 2)
+        let (b, i, o, n, m) = (3, 5, 4, 6, 7)
+        let w = Tensor.normal([o, i], rng: &rng), x = Tensor.normal([b, i, n, m], rng: &rng)
+        let g = Tensor.normal([b, o], rng: &rng), c = Tensor.normal([b, o, m], rng: &rng), r = Tensor.normal([b, o, n], rng: &rng)
+        let seed = Tensor.normal([b, o, n, m], rng: &rng)
+        func run(fused: Bool) -> (Tensor, [Tensor]) {
+            let tape = Tape()
+            let vs = [w, x, g, c, r].map { tape.variable($0) }
+            let y = fused
+                ? PermutationOps.mixCombine(vs[0], vs[1], global: vs[2], columnTerm: vs[3], rowTerm: vs[4])
+                : PermutationOps.broadcastCombine(pointwise: Variable.matmul(vs[0], vs[1].reshaped([b, i, n * m])).reshaped([b, o, n, m]),
+                                                  global: vs[2], columnTerm: vs[3], rowTerm: vs[4],
+                                                  batch: b, channels: o, rows: n, columns: m)
+            let grads = tape.gradients(of: y, seed: seed)
+            return (y.value, vs.map { grads[$0] })
+        }
+        let (fusedValue, fusedGrads) = run(fused: true), (value, grads) = run(fused: false)
+        #expect(fusedValue.maxAbsDifference(value) <= 1e-5)
+        for (a, e) in zip(fusedGrads, grads) { #expect(a.maxAbsDifference(e) <= 1e-4) }
+    }
+}
