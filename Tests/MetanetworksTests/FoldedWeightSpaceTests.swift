@@ -224,4 +224,22 @@ import _TestSupport
         #expect(fusedValue.maxAbsDifference(value) <= 1e-5)
         for (a, e) in zip(fusedGrads, grads) { #expect(a.maxAbsDifference(e) <= 1e-4) }
     }
+
+    @Test("channelMix equals a broadcast matmul, batched and gathered gemm paths, values and gradients",
+          arguments: [(4, 3), (4, 40), (1, 5)])
+    func channelMixMatchesMatmul(batch: Int, entries: Int) {
+        var rng = SeededGenerator(seed: 8)
+        let (i, o) = (6, 5)
+        let w = Tensor.normal([o, i], rng: &rng), x = Tensor.normal([batch, i, entries], rng: &rng)
+        let seed = Tensor.normal([batch, o, entries], rng: &rng)
+        func run(_ mix: (Variable, Variable) -> Variable) -> [Tensor] {
+            let tape = Tape()
+            let (wv, xv) = (tape.variable(w), tape.variable(x))
+            let y = mix(wv, xv)
+            let grads = tape.gradients(of: y, seed: seed)
+            return [y.value, grads[wv], grads[xv]]
+        }
+        let fused = run { PermutationOps.channelMix($0, $1) }, reference = run { Variable.matmul($0, $1) }
+        for (a, e) in zip(fused, reference) { #expect(a.maxAbsDifference(e) <= 1e-4) }
+    }
 }

@@ -188,12 +188,44 @@ enum PermutationOps {
         return (dGlobal, dColumn, dRow)
     }
 
+    /// Below this many entries per member and channel, the channel mixings gather the batch into
+    /// one gemm (`[O, I] · [I, B·N]`) instead of B small ones: with N this small, B products of
+    /// inner size N spend more time re-reading and re-packing their operands than multiplying
+    /// (measured on the Small CNN Zoo's per-row and per-column HNP terms, N = 16).
+    static let gatheredMixMaxEntries = 32
+
+    /// `dst[j, a, :] = src[a, j, :]` for `src [outer, inner, block]`: swaps the two leading axes,
+    /// moving contiguous blocks.
+    private static func swapLeadingAxes(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                                        outer: Int, inner: Int, block n: Int) {
+        for a in 0..<outer {
+            for j in 0..<inner {
+                let s = src + (a * inner + j) * n, d = dst + (j * outer + a) * n
+                for k in 0..<n { d[k] = s[k] }
+            }
+        }
+    }
+
     /// `out_b = W · x_b` (β = 0) or `out_b += W · x_b` (β = 1) for every member b: one
-    /// strided-batched gemm with the shared `W [O, I]` and `x [B, I, N]`.
+    /// strided-batched gemm with the shared `W [O, I]` and `x [B, I, N]` — or, for β = 0 and
+    /// N ≤ ``gatheredMixMaxEntries``, one gemm over the gathered batch.
     private static func mixForward(_ w: Tensor, _ x: Tensor, into out: UnsafeMutablePointer<Float>, batch b: Int,
                                    outChannels o: Int, inChannels i: Int, entries n: Int, beta: Float) {
         w.withUnsafeBufferPointer { wp in
             x.withUnsafeBufferPointer { xp in
+                if beta == 0 && b > 1 && n <= gatheredMixMaxEntries {
+                    // [B, I, N] → [I, B·N]; one gemm; [O, B, N] → [B, O, N].
+                    var xT = Tensor(uninitializedShape: [i, b * n]), yT = Tensor(uninitializedShape: [o, b * n])
+                    xT.withUnsafeMutableBufferPointer { xtp in
+                        swapLeadingAxes(xp.baseAddress!, into: xtp.baseAddress!, outer: b, inner: i, block: n)
+                        yT.withUnsafeMutableBufferPointer { ytp in
+                            BLAS.gemm(.none, .none, m: o, n: b * n, k: i, a: wp.baseAddress!, lda: i,
+                                      b: xtp.baseAddress!, ldb: b * n, c: ytp.baseAddress!, ldc: b * n)
+                            swapLeadingAxes(ytp.baseAddress!, into: out, outer: o, inner: b, block: n)
+                        }
+                    }
+                    return
+                }
                 BLAS.gemmStridedBatched(.none, .none, m: o, n: n, k: i, a: wp.baseAddress!, lda: i, strideA: 0,
                                         b: xp.baseAddress!, ldb: n, strideB: i * n,
                                         beta: beta, c: out, ldc: n, strideC: o * n, batch: b)
@@ -202,10 +234,44 @@ enum PermutationOps {
     }
 
     /// The pullback of ``mixForward``: `dW = Σ_b g_b · x_bᵀ` accumulated in place (β = 1 from the
-    /// second member on) and `dx_b = Wᵀ · g_b`, each only when needed.
+    /// second member on) and `dx_b = Wᵀ · g_b`, each only when needed; for N ≤
+    /// ``gatheredMixMaxEntries`` both are single gemms over the gathered batch.
     private static func mixBackward(_ g: Tensor, weight w: Tensor, input x: Tensor, needWeight: Bool, needInput: Bool,
                                     batch b: Int, outChannels o: Int, inChannels i: Int, entries n: Int) -> (Tensor?, Tensor?) {
         var dw: Tensor? = nil, dx: Tensor? = nil
+        if b > 1 && n <= gatheredMixMaxEntries {
+            var gT = Tensor(uninitializedShape: [o, b * n])
+            g.withUnsafeBufferPointer { gp in
+                gT.withUnsafeMutableBufferPointer { swapLeadingAxes(gp.baseAddress!, into: $0.baseAddress!, outer: b, inner: o, block: n) }
+            }
+            gT.withUnsafeBufferPointer { gtp in
+                if needWeight {
+                    var xT = Tensor(uninitializedShape: [i, b * n]), d = Tensor(uninitializedShape: [o, i])
+                    x.withUnsafeBufferPointer { xp in
+                        xT.withUnsafeMutableBufferPointer { swapLeadingAxes(xp.baseAddress!, into: $0.baseAddress!, outer: b, inner: i, block: n) }
+                    }
+                    xT.withUnsafeBufferPointer { xtp in
+                        d.withUnsafeMutableBufferPointer { dp in
+                            BLAS.gemm(.none, .transpose, m: o, n: i, k: b * n, a: gtp.baseAddress!, lda: b * n,
+                                      b: xtp.baseAddress!, ldb: b * n, c: dp.baseAddress!, ldc: i)
+                        }
+                    }
+                    dw = d
+                }
+                if needInput {
+                    var dT = Tensor(uninitializedShape: [i, b * n]), d = Tensor(uninitializedShape: x.shape)
+                    w.withUnsafeBufferPointer { wp in
+                        dT.withUnsafeMutableBufferPointer { dtp in
+                            BLAS.gemm(.transpose, .none, m: i, n: b * n, k: o, a: wp.baseAddress!, lda: i,
+                                      b: gtp.baseAddress!, ldb: b * n, c: dtp.baseAddress!, ldc: b * n)
+                            d.withUnsafeMutableBufferPointer { swapLeadingAxes(dtp.baseAddress!, into: $0.baseAddress!, outer: i, inner: b, block: n) }
+                        }
+                    }
+                    dx = d
+                }
+            }
+            return (dw, dx)
+        }
         g.withUnsafeBufferPointer { gp in
             if needWeight {
                 var d = Tensor(zeros: [o, i])
