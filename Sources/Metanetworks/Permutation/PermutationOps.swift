@@ -162,25 +162,33 @@ enum PermutationOps {
         var dRow: Tensor? = needs[2] ? Tensor(zeros: [blocks, n]) : nil
         guard needs.contains(true) else { return (nil, nil, nil) }
         grad.withUnsafeBufferPointer { gp in
-            withOptionalMutablePointer(&dGlobal) { dg in
-                withOptionalMutablePointer(&dColumn) { dc in
-                    withOptionalMutablePointer(&dRow) { dr in
+            // Row sums (Σ_k) of every block row: one gemv, [blocks·n, m] · 1.
+            if needs[0] || needs[2] {
+                var rowSums = dRow ?? Tensor(uninitializedShape: [blocks, n])
+                let ones = [Float](repeating: 1, count: m)
+                rowSums.withUnsafeMutableBufferPointer { rp in
+                    ones.withUnsafeBufferPointer { op in
+                        BLAS.gemv(.none, m: blocks * n, n: m, a: gp.baseAddress!, lda: m, x: op.baseAddress!, y: rp.baseAddress!)
+                    }
+                    withOptionalMutablePointer(&dGlobal) { dg in
+                        guard let dg else { return }
                         for bo in 0..<blocks {
                             var total: Float = 0
-                            for j in 0..<n {
-                                let row = gp.baseAddress! + (bo * n + j) * m
-                                var rowSum: Float = 0
-                                if let dc {
-                                    let col = dc + bo * m
-                                    for k in 0..<m { col[k] += row[k]; rowSum += row[k] }
-                                } else {
-                                    for k in 0..<m { rowSum += row[k] }
-                                }
-                                dr?[bo * n + j] = rowSum
-                                total += rowSum
-                            }
-                            dg?[bo] = total
+                            for j in 0..<n { total += rp[bo * n + j] }
+                            dg[bo] = total
                         }
+                    }
+                }
+                if needs[2] { dRow = rowSums }
+            }
+            // Column sums (Σ_j): rows added elementwise (vectorised).
+            withOptionalMutablePointer(&dColumn) { dc in
+                guard let dc else { return }
+                for bo in 0..<blocks {
+                    let col = dc + bo * m
+                    for j in 0..<n {
+                        let row = gp.baseAddress! + (bo * n + j) * m
+                        for k in 0..<m { col[k] += row[k] }
                     }
                 }
             }
@@ -445,13 +453,19 @@ extension PermutationOps {
         w.value.withUnsafeBufferPointer { wp in
             rows.withUnsafeMutableBufferPointer { rp in
                 cols.withUnsafeMutableBufferPointer { cp in
+                    // Means over the columns of every row: one gemv, [B·F·n, m] · (1/m)·1.
+                    let ones = [Float](repeating: 1, count: m)
+                    ones.withUnsafeBufferPointer { op in
+                        BLAS.gemv(.none, m: b * f * n, n: m, alpha: invM, a: wp.baseAddress!, lda: m,
+                                  x: op.baseAddress!, y: cp.baseAddress!)
+                    }
+                    // Means over the rows: rows added elementwise (a loop without a carried
+                    // reduction, so it vectorises).
                     for bf in 0..<(b * f) {
                         let block = wp.baseAddress! + bf * n * m, r = rp.baseAddress! + bf * m
                         for j in 0..<n {
                             let row = block + j * m
-                            var s: Float = 0
-                            for k in 0..<m { r[k] += row[k]; s += row[k] }
-                            cp[bf * n + j] = s * invM
+                            for k in 0..<m { r[k] += row[k] }
                         }
                         for k in 0..<m { r[k] *= invN }
                     }
