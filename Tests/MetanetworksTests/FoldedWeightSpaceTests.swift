@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensors
 import Autograd
@@ -241,5 +242,19 @@ import _TestSupport
         }
         let fused = run { PermutationOps.channelMix($0, $1) }, reference = run { Variable.matmul($0, $1) }
         for (a, e) in zip(fused, reference) { #expect(a.maxAbsDifference(e) <= 1e-4) }
+    }
+
+    @Test("the NFT GELU's call-free exponential agrees with expf to a few ulp on (−∞, 0]")
+    func nftExponentialMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = 0
+        while x > -87 {
+            let e = Foundation.expf(x)
+            worst = Swift.max(worst, Swift.abs(nftExpNonPositive(x) - e) / e)
+            x -= 0.0137
+        }
+        #expect(worst <= 4e-7, "worst relative error \(worst)")
+        #expect(nftExpNonPositive(0) == 1)
+        #expect(nftExpNonPositive(-1000) < 1e-37)
     }
 }
