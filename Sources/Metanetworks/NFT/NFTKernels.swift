@@ -76,13 +76,17 @@ func nftLinear(_ x: Variable, _ dense: Dense) -> Variable {
         if hasBias {
             var db: Tensor? = nil
             if needB {
+                // db = G2ᵀ · 1: one gemv over all rows instead of a scalar loop per row.
                 var acc = Tensor(zeros: [outF])
-                acc.withUnsafeMutableBufferPointer { ap in
-                    g2.withUnsafeBufferPointer { gp in
-                        let rows = gp.count / max(outF, 1)
-                        for r in 0..<rows {
-                            let base = r * outF
-                            for j in 0..<outF { ap[j] += gp[base + j] }
+                let rows = g2.count / max(outF, 1)
+                let ones = [Float](repeating: 1, count: rows)
+                if rows > 0 && outF > 0 {
+                    acc.withUnsafeMutableBufferPointer { ap in
+                        g2.withUnsafeBufferPointer { gp in
+                            ones.withUnsafeBufferPointer { op in
+                                BLAS.gemv(.transpose, m: rows, n: outF, a: gp.baseAddress!, lda: outF,
+                                          x: op.baseAddress!, y: ap.baseAddress!)
+                            }
                         }
                     }
                 }
