@@ -257,4 +257,25 @@ import _TestSupport
         #expect(nftExpNonPositive(0) == 1)
         #expect(nftExpNonPositive(-1000) < 1e-37)
     }
+
+    @Test("typed layer stacks keep their parameter paths (checkpoints store them)")
+    func typedStacksKeepParameterPaths() throws {
+        var rng = SeededGenerator(seed: 1)
+        let model = try NFNPredictor(kind: .hnp, architecture: F.mlp3.architecture, hiddenChannels: [2, 2], headHidden: 4, rng: &rng)
+        let paths = model.namedParameters().map(\.path)
+        // layers: HNPLinear, ReLU, HNPLinear, ReLU.
+        #expect(paths.contains { $0.hasPrefix("layers.0.terms.0.") })
+        #expect(paths.contains { $0.hasPrefix("layers.2.terms.") })
+        #expect(paths.contains { $0.hasPrefix("head.") })
+        #expect(model.equivariantParameterCount > 0)
+        #expect(model.parameterCount == model.equivariantParameterCount + model.head.parameterCount)
+        // Reflection is cached per instance: a second call lists the same parameters in the same order.
+        #expect(model.namedParameters().map(\.path) == paths)
+        #expect(zip(model.parameters, model.namedParameters().map(\.parameter)).allSatisfy { $0 === $1 })
+        let editor = try NFNEditor(kind: .np, architecture: F.mlp3.architecture, hiddenChannels: [2], rng: &rng)
+        #expect(editor.namedParameters().map(\.path).contains { $0.hasPrefix("layers.0.terms.") })
+        let quasi = try QuasiMonomialPredictor(architecture: F.mlp3.architecture,
+                                               configuration: .init(kind: .positiveScaling, hiddenChannels: [2, 2]), rng: &rng)
+        #expect(quasi.namedParameters().map(\.path).contains { $0.hasPrefix("layers.1.equivariant.") })
+    }
 }
