@@ -278,4 +278,17 @@ import _TestSupport
                                                configuration: .init(kind: .positiveScaling, hiddenChannels: [2, 2]), rng: &rng)
         #expect(quasi.namedParameters().map(\.path).contains { $0.hasPrefix("layers.1.equivariant.") })
     }
+
+    @Test("the fused ReLU equals Variable.relu, values and gradients")
+    func fusedReLUMatchesVariableReLU() {
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor.normal([3, 7, 5], rng: &rng), seed = Tensor.normal([3, 7, 5], rng: &rng)
+        func run(_ f: (Variable) -> Variable) -> [Tensor] {
+            let tape = Tape()
+            let v = tape.variable(x)
+            let y = f(v)
+            return [y.value, tape.gradients(of: y, seed: seed)[v]]
+        }
+        #expect(run(PermutationOps.relu) == run { $0.relu() })
+    }
 }

@@ -42,7 +42,7 @@ public final class MonomialNonlinearity: Module, FoldedWeightSpaceLayer {
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         switch function {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         }
@@ -51,7 +51,7 @@ public final class MonomialNonlinearity: Module, FoldedWeightSpaceLayer {
     /// The nonlinearity on folded features (any layout: an entrywise map commutes with folding).
     public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
         switch function {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         }

@@ -373,6 +373,31 @@ enum PermutationOps {
         }
     }
 
+    /// ReLU, `max(x, 0)` (0 for NaN), with pullback `g · [x > 0]`: both passes are plain loops the
+    /// compiler vectorises (the generic elementwise map calls a closure per element). The pullback
+    /// reads the output's sign, so it keeps no extra tensor alive.
+    static func relu(_ x: Variable) -> Variable {
+        let xv = x.value
+        var y = Tensor(uninitializedShape: xv.shape)
+        xv.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<xp.count { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+            }
+        }
+        let output = y
+        return Variable.record(y, inputs: [x]) { g in
+            var d = Tensor(uninitializedShape: g.shape)
+            g.withUnsafeBufferPointer { gp in
+                output.withUnsafeBufferPointer { yp in
+                    d.withUnsafeMutableBufferPointer { dp in
+                        for i in 0..<gp.count { dp[i] = yp[i] > 0 ? gp[i] : 0 }
+                    }
+                }
+            }
+            return [d]
+        }
+    }
+
     /// A parameter drawn from U(−bound, bound).
     static func uniform(_ shape: [Int], bound: Float, rng: inout SeededGenerator) -> Parameter {
         Parameter(Tensor.uniform(shape, low: -bound, high: bound, rng: &rng))

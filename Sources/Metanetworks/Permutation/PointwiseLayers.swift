@@ -23,7 +23,7 @@ public final class WeightSpaceActivation: Module, FoldedWeightSpaceLayer {
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         switch activation {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         case .identity: return input
@@ -33,7 +33,7 @@ public final class WeightSpaceActivation: Module, FoldedWeightSpaceLayer {
     /// The activation on folded features (any layout: an entrywise map commutes with folding).
     public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
         switch activation {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         case .identity: return input
