@@ -1,4 +1,5 @@
 import Foundation
+import WeightSpace
 import Tensors
 import Autograd
 import NeuralNetworks
@@ -152,7 +153,7 @@ public enum ZooMemberTrainer {
         }
         let image = split.image(at: member)
         let label = split.labels[member]
-        let coordinates = ZooModels.coordinateGrid(height: split.height, width: split.width)
+        let coordinates = SIRENRenderer.coordinates(height: split.height, width: split.width)
         let target = ZooModels.pixelTargets(image)
         let (optimizerKind, learningRate) = try trainingChoices(member: member, hp)
         let optimizer = optimizerKind.make(learningRate: Float(learningRate), weightDecay: Float(hp.l2 ?? 0))

@@ -73,16 +73,6 @@ public enum ZooModels {
         }
     }
 
-    /// The coordinate grid a SIREN member is fitted on: `[H·W, 2]` rows `(x, y)` in [−1, 1]²,
-    /// row-major over pixels (row r, column c → x = −1 + 2c/(W−1), y = −1 + 2r/(H−1)).
-    public static func coordinateGrid(height: Int, width: Int) -> Tensor {
-        Tensor(shape: [height * width, 2]) { flat in
-            let pixel = flat / 2, r = pixel / width, col = pixel % width
-            if flat % 2 == 0 { return width > 1 ? -1 + 2 * Float(col) / Float(width - 1) : 0 }
-            return height > 1 ? -1 + 2 * Float(r) / Float(height - 1) : 0
-        }
-    }
-
     /// A SIREN member's target: the image `[C, H, W]` as `[H·W, C]` pixel values.
     public static func pixelTargets(_ image: Tensor) -> Tensor {
         let c = image.shape[0]

@@ -1,4 +1,5 @@
 import Foundation
+import WeightSpace
 import Tensors
 import Autograd
 import NeuralNetworks
@@ -139,7 +140,7 @@ public enum ZooVerifier {
                     guard index < split.count else {
                         throw ZooError.memberFailed(member: member, detail: "image \(index) is not in the \(split.count)-image split")
                     }
-                    let grid = ZooModels.coordinateGrid(height: split.height, width: split.width)
+                    let grid = SIRENRenderer.coordinates(height: split.height, width: split.width)
                     let prediction = model(Variable(grid)).value
                     recomputed = Loss.meanSquaredError(Variable(prediction), ZooModels.pixelTargets(split.image(at: index))).value.sum()
                 }

@@ -3,12 +3,17 @@ import SwiftNFN
 import CBenchBLAS
 
 // nfn-bench: SwiftNFN benchmark ratios. Usage:
-//   nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick]
+//   nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only]
+//             [--only NAME-PREFIX]
+// --metanetworks-only runs only the metanetwork cases; --only also keeps just the metanetwork
+// cases whose name starts with NAME-PREFIX (e.g. "HNP", "NFT").
 
 var threads = 1, repeats = 30
 var jsonPath = "bench-results.json"
 var quick = false
 var metanetworks = true
+var metanetworksOnly = false
+var onlyCase: String? = nil
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -17,8 +22,10 @@ while let a = args.next() {
     case "--json": jsonPath = args.next() ?? jsonPath
     case "--quick": quick = true; repeats = 5
     case "--skip-metanetworks": metanetworks = false
+    case "--metanetworks-only": metanetworksOnly = true
+    case "--only": onlyCase = args.next(); metanetworksOnly = true
     default:
-        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only] [--only NAME-PREFIX]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -30,7 +37,7 @@ let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 var rows: [BenchmarkRow] = []
 
 // 1. sgemm through Tensor.matmul vs OpenBLAS alone (same sizes, same threads, interleaved).
-for n in quick ? [256] : [64, 256, 1024] {
+for n in metanetworksOnly ? [] : quick ? [256] : [64, 256, 1024] {
     var rng = SeededGenerator(seed: 1)
     let a = Tensor.normal([n, n], rng: &rng), b = Tensor.normal([n, n], rng: &rng)
     var c = [Float](repeating: 0, count: n * n)
@@ -74,7 +81,7 @@ let rounds = quick ? 1 : 3
 var cnnOurs: [Double] = [], mlpOurs: [Double] = [], cnnRatios: [Double] = [], mlpRatios: [Double] = []
 var cnnTorch: [Double] = [], mlpTorch: [Double] = []
 var torchAvailable = true
-for _ in 0..<rounds {
+for _ in 0..<(metanetworksOnly ? 0 : rounds) {
     let c = median(trainStepSamples(model: cnn, input: cnnInput, labels: labels, repeats: repeats))
     let m = median(trainStepSamples(model: mlp, input: mlpInput, labels: labels, repeats: repeats))
     cnnOurs.append(c); mlpOurs.append(m)
@@ -84,19 +91,21 @@ for _ in 0..<rounds {
     cnnTorch.append(tc); mlpTorch.append(tm)
     cnnRatios.append(c / tc); mlpRatios.append(m / tm)
 }
-for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnOurs, cnnTorch, cnnRatios),
-                                  ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpOurs, mlpTorch, mlpRatios)] {
-    rows.append(BenchmarkRow(name: name, ours_median_ms: median(ours),
-                             reference: torchAvailable ? "PyTorch CPU" : "PyTorch (not installed: skipped)",
-                             reference_median_ms: torchAvailable ? median(ref) : nil,
-                             ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
-                             ratio: torchAvailable ? median(ratios) : nil,
-                             note: torchAvailable ? "median of \(rounds) alternating rounds" : nil))
+if !metanetworksOnly {
+    for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnOurs, cnnTorch, cnnRatios),
+                                      ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpOurs, mlpTorch, mlpRatios)] {
+        rows.append(BenchmarkRow(name: name, ours_median_ms: median(ours),
+                                 reference: torchAvailable ? "PyTorch CPU" : "PyTorch (not installed: skipped)",
+                                 reference_median_ms: torchAvailable ? median(ref) : nil,
+                                 ratio_kind: "ours time ÷ PyTorch time (≤ 1 is no slower)",
+                                 ratio: torchAvailable ? median(ratios) : nil,
+                                 note: torchAvailable ? "median of \(rounds) alternating rounds" : nil))
+    }
 }
 
 // 3. Zoo throughput: members trained one after another (2 epochs over 4,000 images, batch 64,
 // Adam, then 2,000 test images), the same loop as python/zoo_reference.py.
-do {
+if !metanetworksOnly {
     var zrng = SeededGenerator(seed: 4)
     let images = 4000, testImages = 2000
     let train = try LabeledImageDataset(name: "bench-random", images: Tensor.normal([images, 1, 28, 28], rng: &zrng),
@@ -137,7 +146,8 @@ if metanetworks {
     var mrng = SeededGenerator(seed: 3)
     let pythonDirectory = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().path
     let mreps = Swift.max(3, repeats / 3)
-    for c in try metanetworkCases(pythonDirectory: pythonDirectory, rng: &mrng) {
+    for c in try metanetworkCases(pythonDirectory: pythonDirectory, rng: &mrng)
+    where onlyCase.map({ c.name.hasPrefix($0) }) ?? true {
         var ours: [Double] = [], refs: [Double] = [], ratios: [Double] = []
         var available = true
         for _ in 0..<rounds {

@@ -54,7 +54,7 @@ import WeightSpace
 ///                                kind: .positiveScaling, rng: &rng)
 /// let out = layer(WeightSpaceVariables(features))   // features: [B, 1, …] Small CNN Zoo weights
 /// ```
-public final class MonomialLinear: Module, WeightSpaceLayer {
+public final class MonomialLinear: Module, FoldedWeightSpaceLayer {
     /// The group the layer is equivariant to.
     public typealias Kind = MonomialGroupKind
 
@@ -141,68 +141,93 @@ public final class MonomialLinear: Module, WeightSpaceLayer {
     }
 
     /// The equivariant map; see the type's documentation for the formula.
-    /// Input `[B, C, …]` features of this layer's architecture → `[B, C′, …]`.
+    /// Input `[B, C, …]` features of this layer's architecture → `[B, C′, …]`. Folds the filter
+    /// taps on entry and unfolds on exit (inside a model, layers pass ``FoldedWeightSpace``
+    /// features instead).
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         do { try validate(input) } catch { preconditionFailure("\(error)") }
+        return self(FoldedWeightSpace(folding: input, layout: .channelsFirst)).unfolded()
+    }
+
+    /// The equivariant map on channels-first folded features (weights `[B, C·fᵢ, n_{i+1}, n_i]`).
+    ///
+    /// The parameters are indexed in the canonical order (channel, neuron, tap); folded features
+    /// put the tap before the neuron, so the first and last layers' coefficient matrices are read
+    /// with their rows and columns reordered (a gather of the small matrix, not of the features).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
+        precondition(input.layout == .channelsFirst, "MonomialLinear computes on channels-first folded features")
+        precondition(input.channels == inChannels && input.widths == widths && input.kernels == kernels,
+                     "MonomialLinear expects \(inChannels) channels, widths \(widths), kernels \(kernels); got \(input.channels) channels, widths \(input.widths), kernels \(input.kernels)")
         let tape = input.tape
         let b = input.batchSize
         let (c, co) = (inChannels, outChannels)
         let l = layerCount, n = widths
         var outW = [Variable](), outB = [Variable]()
 
-        // First layer: one gemm over the row features [W⁽¹⁾_{j,:,:}, v⁽¹⁾_j].
+        // First layer: one gemm over the row features [W⁽¹⁾_{j,:,:}, v⁽¹⁾_j], read (channel, tap, n₀).
         do {
             let f0 = filterFactor(layer: 0), n0 = n[0], n1 = n[1]
-            let rowW = input.weights[0].reshaped([b, c, n1, n0 * f0]).permuted([0, 2, 1, 3])
-                .reshaped([b * n1, c * n0 * f0])
+            let rowW = input.weights[0].permuted([0, 2, 1, 3]).reshaped([b * n1, c * f0 * n0])
             let rowV = input.biases[0].permuted([0, 2, 1]).reshaped([b * n1, c])
-            let y = Variable.concatenate([rowW, rowV], alongAxis: 1).matmul(first.variable(on: tape))
+            let coefficients = Self.tapMajor(first.variable(on: tape), rows: (c, n0, f0), columns: (co, n0, f0))
+            let y = Variable.concatenate([rowW, rowV], alongAxis: 1).matmul(coefficients)
             let wOut = co * n0 * f0
-            outW.append(y.slice(axis: 1, 0..<wOut).reshaped([b, n1, co, n0 * f0]).permuted([0, 2, 1, 3])
-                .reshaped([b, co, n1, n0] + kernels[0]))
+            outW.append(y.slice(axis: 1, 0..<wOut).reshaped([b, n1, co * f0, n0]).permuted([0, 2, 1, 3]))
             outB.append(y.slice(axis: 1, wOut..<(wOut + co)).reshaped([b, n1, co]).permuted([0, 2, 1]))
         }
-        // Hidden layers: channel (× tap) mixing only.
+        // Hidden layers: channel (× tap) mixing only, one strided-batched gemm each.
         for i in 1..<(l - 1) {
-            outW.append(Self.mixChannels(input.weights[i], hiddenWeights[i - 1].variable(on: tape),
-                                         taps: filterFactor(layer: i), outChannels: co))
-            outB.append(Self.mixChannels(input.biases[i], hiddenBiases[i - 1].variable(on: tape),
-                                         taps: 1, outChannels: co))
+            outW.append(PermutationOps.channelMix(hiddenWeights[i - 1].variable(on: tape), input.weights[i]))
+            outB.append(PermutationOps.channelMix(hiddenBiases[i - 1].variable(on: tape), input.biases[i]))
         }
-        // Last layer: one gemm over the column features [W⁽ᴸ⁾_{:,k,:} (, v⁽ᴸ⁻¹⁾_k)].
+        // Last layer: one gemm over the column features [W⁽ᴸ⁾_{:,k,:} (, v⁽ᴸ⁻¹⁾_k)], read (channel, tap, n_L).
         do {
             let fL = filterFactor(layer: l - 1), nL = n[l], k = n[l - 1]
-            let colW = input.weights[l - 1].reshaped([b, c, nL, k, fL]).permuted([0, 3, 1, 2, 4])
-                .reshaped([b * k, c * nL * fL])
+            let colW = input.weights[l - 1].reshaped([b, c * fL * nL, k]).permuted([0, 2, 1]).reshaped([b * k, c * fL * nL])
             var cols = colW
             if kind == .sign {
                 let prevBias = input.biases[l - 2].permuted([0, 2, 1]).reshaped([b * k, c])
                 cols = Variable.concatenate([colW, prevBias], alongAxis: 1)
             }
-            outW.append(cols.matmul(last.variable(on: tape)).reshaped([b, k, co, nL, fL]).permuted([0, 2, 3, 1, 4])
-                .reshaped([b, co, nL, k] + kernels[l - 1]))
+            let coefficients = Self.tapMajor(last.variable(on: tape), rows: (c, nL, fL), columns: (co, nL, fL))
+            outW.append(cols.matmul(coefficients).reshaped([b, k, co * fL * nL]).permuted([0, 2, 1])
+                .reshaped([b, co * fL, nL, k]))
             let bias = input.biases[l - 1].reshaped([b, c * nL]).matmul(lastBias.variable(on: tape))
                 + outputBias.variable(on: tape)
             outB.append(bias.reshaped([b, co, nL]))
             if let omega = signBias {
                 // ṽ⁽ᴸ⁻¹⁾_j += Σ_p Ω W⁽ᴸ⁾_{pj}: valid only because 1/d_j = d_j for signs.
-                let extra = colW.matmul(omega.variable(on: tape)).reshaped([b, k, co]).permuted([0, 2, 1])
+                let omegaFolded = Self.tapMajor(omega.variable(on: tape), rows: (c, nL, fL), columns: nil)
+                let extra = colW.matmul(omegaFolded).reshaped([b, k, co]).permuted([0, 2, 1])
                 outB[l - 2] = outB[l - 2] + extra
             }
         }
-        return WeightSpaceVariables(weights: outW, biases: outB)
+        return FoldedWeightSpace(weights: outW, biases: outB, kernels: input.kernels, layout: .channelsFirst)
     }
 
-    /// y[b] = T · x[b] over the (channel × tap) axis, for x `[B, C, rows, cols?, taps…]` and T
-    /// `[C′·taps, C·taps]`; one strided-batched gemm (no copies when taps = 1).
-    private static func mixChannels(_ x: Variable, _ t: Variable, taps: Int, outChannels co: Int) -> Variable {
-        let b = x.shape[0], c = x.shape[1]
-        let entries = x.shape[2...].reduce(1, *) / taps
-        let outShape = [b, co] + Array(x.shape[2...])
-        if taps == 1 {
-            return Variable.matmul(t, x.reshaped([b, c, entries])).reshaped(outShape)
+    /// The indices reordering a (channel, neuron, tap)-major block of `c·n·f` entries into
+    /// (channel, tap, neuron) order, followed by `extra` entries left in place.
+    private static func tapMajorOrder(_ c: Int, _ n: Int, _ f: Int, extra: Int) -> [Int] {
+        var order: [Int] = []
+        order.reserveCapacity(c * n * f + extra)
+        for ch in 0..<c { for tap in 0..<f { for j in 0..<n { order.append((ch * n + j) * f + tap) } } }
+        order.append(contentsOf: (c * n * f)..<(c * n * f + extra))
+        return order
+    }
+
+    /// `matrix` with its leading `c·n·f` rows (and, when given, columns) reordered from
+    /// (channel, neuron, tap) to (channel, tap, neuron) order; the remaining rows/columns (bias
+    /// coefficients) stay last. Returns `matrix` itself when every f is 1.
+    private static func tapMajor(_ matrix: Variable, rows: (Int, Int, Int), columns: (Int, Int, Int)?) -> Variable {
+        var m = matrix
+        if rows.2 > 1 {
+            let extra = m.shape[0] - rows.0 * rows.1 * rows.2
+            m = m.gathering(tapMajorOrder(rows.0, rows.1, rows.2, extra: extra), alongAxis: 0)
         }
-        let folded = x.reshaped([b, c, entries, taps]).permuted([0, 1, 3, 2]).reshaped([b, c * taps, entries])
-        return Variable.matmul(t, folded).reshaped([b, co, taps, entries]).permuted([0, 1, 3, 2]).reshaped(outShape)
+        if let columns, columns.2 > 1 {
+            let extra = m.shape[1] - columns.0 * columns.1 * columns.2
+            m = m.gathering(tapMajorOrder(columns.0, columns.1, columns.2, extra: extra), alongAxis: 1)
+        }
+        return m
     }
 }

@@ -1,6 +1,7 @@
 import Tensors
 import Autograd
 import NeuralNetworks
+import WeightSpace
 
 /// A pointwise nonlinearity on weight-space features that commutes with a monomial group
 /// (Tran et al. 2024, *Monomial Matrix Group Equivariant NFNs*): σ(d·x) = d·σ(x) for every factor d
@@ -14,7 +15,7 @@ import NeuralNetworks
 /// Every entry of every weight and bias is mapped; permutations commute with any pointwise map.
 /// Shapes are unchanged. No parameters.
 /// - Complexity: O(number of entries).
-public final class MonomialNonlinearity: Module, WeightSpaceLayer {
+public final class MonomialNonlinearity: Module, FoldedWeightSpaceLayer {
     /// The pointwise function.
     public enum Function: String, Sendable, CaseIterable, Codable {
         case relu, tanh, sine
@@ -42,7 +43,16 @@ public final class MonomialNonlinearity: Module, WeightSpaceLayer {
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         switch function {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
+        case .tanh: return input.map { $0.tanh() }
+        case .sine: return input.map { $0.sin() }
+        }
+    }
+
+    /// The nonlinearity on folded features (any layout: an entrywise map commutes with folding).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
+        switch function {
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         }

@@ -89,10 +89,14 @@ public final class MonomialPredictor: Module, WeightSpaceModel {
     }
 
     /// The invariant features fed to the head, `[B, C_m·K]`.
+    ///
+    /// The filter taps are folded once on entry and unfolded once before the pool (see
+    /// ``FoldedWeightSpace``).
     public func pooledFeatures(_ input: WeightSpaceVariables) -> Variable {
-        var h = input
+        if let first = layers.first { do { try first.validate(input) } catch { preconditionFailure("\(error)") } }
+        var h = FoldedWeightSpace(folding: input, layout: .channelsFirst)
         for layer in layers { h = nonlinearity(layer(h)) }
-        return pool(h)
+        return pool(h.unfolded())
     }
 
     /// `[B, outputs]`.

@@ -91,7 +91,7 @@ public final class CrossAttentionPooling: Module {
 
     /// CA(U) for canonical features: `[B, M·d]`.
     public func callAsFunction(_ input: WeightSpaceVariables) -> Variable {
-        forward(NFTFoldedFeatures(folding: input))
+        forward(NFTFoldedFeatures(folding: input, layout: .channelsLast))
     }
 
     func forward(_ x: NFTFoldedFeatures) -> Variable {

@@ -49,7 +49,7 @@ public final class NFTBlock: Module, WeightSpaceLayer {
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        forward(NFTFoldedFeatures(folding: input)).unfolded(channels: channels)
+        forward(NFTFoldedFeatures(folding: input, layout: .channelsLast)).unfolded()
     }
 
     func forward(_ x: NFTFoldedFeatures) -> NFTFoldedFeatures {

@@ -59,10 +59,10 @@ public final class NFTEditor: Module, WeightSpaceLayer {
 
     /// The unscaled edit direction (one channel).
     public func delta(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        var x = NFTFoldedFeatures(folding: projection(input))
+        var x = NFTFoldedFeatures(folding: projection(input), layout: .channelsLast)
         x = encoding.forward(x)
         for block in blocks { x = block.forward(x) }
-        return readout(x.unfolded(channels: channels))
+        return readout(x.unfolded())
     }
 
     /// W + α·delta(W).

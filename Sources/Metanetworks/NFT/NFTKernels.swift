@@ -16,6 +16,29 @@ import LinearAlgebra
 /// Shapes: `[..., in] → [..., out]`. Pullback: dx = g W, dW = gᵀ x, db = Σ_rows g (one gemm each,
 /// plus one row loop).
 /// - Complexity: O(rows · in · out) in BLAS, O(rows · out) for the bias.
+/// e^x for x ≤ 0, without a libm call so that loops calling it vectorise: Cody–Waite range
+/// reduction x = n·ln 2 + r, |r| ≤ ln 2 / 2, Cephes' degree-6 polynomial for e^r (relative error
+/// within about 2 ulp of `expf`), and 2^n assembled from its bits. Inputs below −87.3 (where e^x
+/// is no longer a normal Float) return e^−87.3 ≈ 1.2e−38 instead of a subnormal or 0.
+@inline(__always)
+func nftExpNonPositive(_ x: Float) -> Float {
+    let clamped = Swift.max(x, -87.3)
+    // n = round(x / ln 2) through the 1.5·2²³ rounding constant: its low mantissa bits hold n.
+    let shifted = clamped * 1.44269504 + 12582912
+    let n = shifted - 12582912
+    let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
+    var p: Float = 1.9875691500e-4
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let er = p * r * r + r + 1
+    // 2^n: exponent field n + 127 (n ≥ −126 after the clamp).
+    let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+    return er * scale
+}
+
 func nftLinear(_ x: Variable, _ dense: Dense) -> Variable {
     let inF = dense.inFeatures, outF = dense.outFeatures
     precondition(x.shape.last == inF, "linear expects last dimension \(inF), got shape \(x.shape)")
@@ -53,13 +76,17 @@ func nftLinear(_ x: Variable, _ dense: Dense) -> Variable {
         if hasBias {
             var db: Tensor? = nil
             if needB {
+                // db = G2ᵀ · 1: one gemv over all rows instead of a scalar loop per row.
                 var acc = Tensor(zeros: [outF])
-                acc.withUnsafeMutableBufferPointer { ap in
-                    g2.withUnsafeBufferPointer { gp in
-                        let rows = gp.count / max(outF, 1)
-                        for r in 0..<rows {
-                            let base = r * outF
-                            for j in 0..<outF { ap[j] += gp[base + j] }
+                let rows = g2.count / max(outF, 1)
+                let ones = [Float](repeating: 1, count: rows)
+                if rows > 0 && outF > 0 {
+                    acc.withUnsafeMutableBufferPointer { ap in
+                        g2.withUnsafeBufferPointer { gp in
+                            ones.withUnsafeBufferPointer { op in
+                                BLAS.gemv(.transpose, m: rows, n: outF, a: gp.baseAddress!, lda: outF,
+                                          x: op.baseAddress!, y: ap.baseAddress!)
+                            }
                         }
                     }
                 }
@@ -144,11 +171,10 @@ extension Variable {
         y.withUnsafeMutableBufferPointer { yp in
             slope.withUnsafeMutableBufferPointer { sp in
                 x.withUnsafeBufferPointer { xp in
-                    // Pass 1: the one libm call per element. Pass 2: call-free arithmetic, which the
-                    // compiler vectorises (a call inside the loop would keep it scalar).
-                    for i in 0..<xp.count { sp[i] = expf(-0.5 * xp[i] * xp[i]) }   // e^{−z²}, z = x/√2
+                    // Call-free arithmetic only (e^{−z²} from nftExpNonPositive, not libm), so the
+                    // compiler vectorises the loop.
                     for i in 0..<xp.count {
-                        let v = xp[i], e = sp[i]
+                        let v = xp[i], e = nftExpNonPositive(-0.5 * v * v)            // e^{−z²}, z = x/√2
                         let t = 1 / (1 + 0.23164190 * Swift.abs(v))                 // p/√2, p = 0.3275911
                         let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
                         let erfAbs = 1 - poly * e

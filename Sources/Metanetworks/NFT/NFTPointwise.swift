@@ -39,7 +39,7 @@ public final class NFTLayerNorm: Module, WeightSpaceLayer {
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        forward(NFTFoldedFeatures(folding: input)).unfolded(channels: channels)
+        forward(NFTFoldedFeatures(folding: input, layout: .channelsLast)).unfolded()
     }
 
     func forward(_ x: NFTFoldedFeatures) -> NFTFoldedFeatures {
@@ -97,7 +97,7 @@ public final class NFTPointwiseMLP: Module, WeightSpaceLayer {
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        forward(NFTFoldedFeatures(folding: input)).unfolded(channels: channels)
+        forward(NFTFoldedFeatures(folding: input, layout: .channelsLast)).unfolded()
     }
 
     func forward(_ x: NFTFoldedFeatures) -> NFTFoldedFeatures {

@@ -121,7 +121,7 @@ public final class NFTPredictor: Module, WeightSpaceModel {
 
     /// `[B, outputs]`.
     public func callAsFunction(_ input: WeightSpaceVariables) -> Variable {
-        var x = NFTFoldedFeatures(folding: projection(input))
+        var x = NFTFoldedFeatures(folding: projection(input), layout: .channelsLast)
         if let encoding { x = encoding.forward(x) }
         for block in blocks { x = block.forward(x) }
         return head(pooling.forward(x))

@@ -174,7 +174,7 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
 
     /// SA(U) in the canonical layout (see the type's documentation).
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        forward(NFTFoldedFeatures(folding: input)).unfolded(channels: channels)
+        forward(NFTFoldedFeatures(folding: input, layout: .channelsLast)).unfolded()
     }
 
     /// SA on folded channels-last features (used inside ``NFTBlock`` without refolding).
@@ -254,6 +254,6 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
         if sharing == .perLayer {
             weights = weights.enumerated().map { nftLinear($0.element, unprojection[$0.offset]) }
         }
-        return NFTFoldedFeatures(weights: weights, biases: outB.map { $0! }, kernels: x.kernels)
+        return NFTFoldedFeatures(weights: weights, biases: outB.map { $0! }, kernels: x.kernels, layout: .channelsLast)
     }
 }

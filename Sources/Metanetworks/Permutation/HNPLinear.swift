@@ -47,7 +47,7 @@ import WeightSpace
 /// ```
 /// - Complexity: as ``NPLinear`` plus O(B·c_in·c_out·(f_1 n_0)²·n_1) and O(B·c_in·c_out·(f_L n_L)²·n_{L−1})
 ///   for the IO layers. Parameters: O(c_in c_out (L + f_1 n_0 + f_L n_L)²) (paper Table 1).
-public final class HNPLinear: Module, WeightSpaceLayer {
+public final class HNPLinear: Module, FoldedWeightSpaceLayer {
     public let inChannels: Int
     public let outChannels: Int
     /// f_1 … f_L.
@@ -118,18 +118,25 @@ public final class HNPLinear: Module, WeightSpaceLayer {
         f.reduce(0, +) + f.count + f[0] * n0 + f[f.count - 1] * nL + nL
     }
 
+    /// The layer on canonical features: folds the filter taps on entry and unfolds on exit (inside
+    /// a model, layers pass ``FoldedWeightSpace`` features instead).
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
+        self(FoldedWeightSpace(folding: input, layout: .channelsFirst)).unfolded()
+    }
+
+    /// The layer on channels-first folded features (weights `[B, f_i c, n_i, n_{i−1}]`).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
         let L = filterFactors.count
+        precondition(input.layout == .channelsFirst, "HNPLinear computes on channels-first folded features")
         precondition(input.layerCount == L, "HNPLinear built for \(L) layers, got \(input.layerCount)")
-        precondition(input.channelCount == inChannels, "HNPLinear expects \(inChannels) channels, got \(input.channelCount)")
-        precondition(FilterFolding.filterFactors(input) == filterFactors,
-                     "HNPLinear built for filter factors \(filterFactors), got \(FilterFolding.filterFactors(input))")
+        precondition(input.channels == inChannels, "HNPLinear expects \(inChannels) channels, got \(input.channels)")
+        precondition(input.filterFactors == filterFactors,
+                     "HNPLinear built for filter factors \(filterFactors), got \(input.filterFactors)")
         precondition(input.widths.first == inputWidth && input.widths.last == outputWidth,
                      "HNPLinear needs n_0 = \(inputWidth), n_L = \(outputWidth); got widths \(input.widths)")
         let tape = input.tape
-        let kernels = FilterFolding.kernels(input)
         let b = input.batchSize, o = outChannels, f = filterFactors
-        let w = FilterFolding.foldedWeights(input)           // [B, f_i c, n_i, n_{i-1}]
+        let w = input.weights                                // [B, f_i c, n_i, n_{i-1}]
         let v = input.biases
         let n0 = inputWidth, nL = outputWidth
         let means = w.map(PermutationOps.rowColumnMeans)
@@ -160,7 +167,7 @@ public final class HNPLinear: Module, WeightSpaceLayer {
                 let folded = PermutationOps.broadcastCombine(
                     pointwise: perRow, global: nil, columnTerm: global.reshaped([b, f[0] * o, n0]), rowTerm: nil,
                     batch: b, channels: f[0] * o, rows: n, columns: m)
-                outWeights.append(FilterFolding.unfold(folded, kernel: kernels[i]))
+                outWeights.append(folded)
                 let biasRow = PermutationOps.channelMix(t.biasRow!.variable(on: tape), rowInput)
                 outBiases.append(biasRow + biasGlobal.reshaped([b, o, 1]))
             } else if i == L - 1 {
@@ -174,7 +181,7 @@ public final class HNPLinear: Module, WeightSpaceLayer {
                 let folded = PermutationOps.broadcastCombine(
                     pointwise: perColumn, global: nil, columnTerm: nil, rowTerm: global.reshaped([b, f[i] * o, nL]),
                     batch: b, channels: f[i] * o, rows: n, columns: m)
-                outWeights.append(FilterFolding.unfold(folded, kernel: kernels[i]))
+                outWeights.append(folded)
                 outBiases.append(biasGlobal.reshaped([b, o, nL]))
             } else {
                 var columnFeatures = [overRows[i], overCols[i - 1], v[i - 1]]
@@ -183,17 +190,15 @@ public final class HNPLinear: Module, WeightSpaceLayer {
                 if i == L - 2 { rowFeatures.append(outputColumns) }
                 let columnInput = Variable.concatenate(columnFeatures, alongAxis: 1)
                 let rowInput = Variable.concatenate(rowFeatures, alongAxis: 1)
-                let pointwise = PermutationOps.channelMix(t.pointwise!.variable(on: tape), w[i])
                 let column = PermutationOps.channelMix(t.columnTerm!.variable(on: tape), columnInput)
                 let row = PermutationOps.channelMix(t.rowTerm!.variable(on: tape), rowInput)
-                let folded = PermutationOps.broadcastCombine(
-                    pointwise: pointwise, global: global, columnTerm: column, rowTerm: row,
-                    batch: b, channels: f[i] * o, rows: n, columns: m)
-                outWeights.append(FilterFolding.unfold(folded, kernel: kernels[i]))
+                // Pointwise channel (× tap) mixing plus the broadcast terms, in one node.
+                outWeights.append(PermutationOps.mixCombine(t.pointwise!.variable(on: tape), w[i],
+                                                            global: global, columnTerm: column, rowTerm: row))
                 let biasRow = PermutationOps.channelMix(t.biasRow!.variable(on: tape), rowInput)
                 outBiases.append(biasRow + biasGlobal.reshaped([b, o, 1]))
             }
         }
-        return WeightSpaceVariables(weights: outWeights, biases: outBiases)
+        return FoldedWeightSpace(weights: outWeights, biases: outBiases, kernels: input.kernels, layout: .channelsFirst)
     }
 }

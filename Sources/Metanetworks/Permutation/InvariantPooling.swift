@@ -37,7 +37,7 @@ extension Variable {
 /// let pooled = NPPool()(features)   // [B, C · Σ(f_i + 1)]
 /// ```
 /// - Complexity: O(size of the features).
-public final class NPPool: Module, WeightSpaceModel {
+public final class NPPool: Module, FoldedWeightSpaceModel {
     public let reduction: NeuronPoolReduction
 
     public init(reduction: NeuronPoolReduction = .mean) {
@@ -59,6 +59,22 @@ public final class NPPool: Module, WeightSpaceModel {
         }
         return Variable.concatenate(parts, alongAxis: 2).reshaped([b, -1])
     }
+
+    /// The same pooled vector from channels-first folded features: pooling `[B, C·f, n, m]` over
+    /// its neuron axes gives `[B, C, f]` in the canonical order (folded channel c·f + tap).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> Variable {
+        precondition(input.layout == .channelsFirst, "NPPool reads channels-first folded features")
+        let b = input.batchSize, c = input.channels
+        var parts: [Variable] = []
+        for (w, v) in zip(input.weights, input.biases) {
+            // The mean over both neuron axes from the fused row/column means (one pass each way).
+            let pooled = reduction == .mean ? PermutationOps.rowColumnMeans(w).overRows.mean(alongAxes: [2])
+                                            : w.neuronPooled([2, 3], reduction)
+            parts.append(pooled.reshaped([b, c, -1]))                                // [B, C, f_i]
+            parts.append(v.neuronPooled([2], reduction).reshaped([b, c, 1]))         // [B, C, 1]
+        }
+        return Variable.concatenate(parts, alongAxis: 2).reshaped([b, -1])
+    }
 }
 
 /// HNP-invariant pooling (Zhou et al. 2023, §2.3; reference `HNPPool`): like ``NPPool`` but the
@@ -72,7 +88,7 @@ public final class NPPool: Module, WeightSpaceModel {
 /// the weight values then the bias values (the reference order). With L = 1 nothing is pooled
 /// (W⁽¹⁾ and v⁽¹⁾ are kept whole). No parameters.
 /// - Complexity: O(size of the features).
-public final class HNPPool: Module, WeightSpaceModel {
+public final class HNPPool: Module, FoldedWeightSpaceModel {
     public let reduction: NeuronPoolReduction
 
     public init(reduction: NeuronPoolReduction = .mean) {
@@ -107,6 +123,40 @@ public final class HNPPool: Module, WeightSpaceModel {
                 parts.append(w.neuronPooled([3], reduction).reshaped([b, c, -1]))     // [B, C, n_L·f]
             } else {
                 parts.append(w.neuronPooled([2, 3], reduction).reshaped([b, c, -1]))  // [B, C, f]
+            }
+            parts.append(i == L - 1 ? v : v.neuronPooled([2], reduction).reshaped([b, c, 1]))
+        }
+        return Variable.concatenate(parts, alongAxis: 2).reshaped([b, -1])
+    }
+
+    /// The same pooled vector from channels-first folded features. Pooling the folded
+    /// `[B, C·f, n, m]` keeps the tap axis before the kept neuron axis (`[B, C, f, n_0]`), so the
+    /// small pooled tensors are transposed to the canonical `[B, C, n_0, f]` order.
+    public func callAsFunction(_ input: FoldedWeightSpace) -> Variable {
+        precondition(input.layout == .channelsFirst, "HNPPool reads channels-first folded features")
+        let b = input.batchSize, c = input.channels, L = input.layerCount
+        var parts: [Variable] = []
+        for (i, (w, v)) in zip(input.weights, input.biases).enumerated() {
+            let f = input.filterFactors[i]
+            // [B, C·f, r] with r a neuron axis → [B, C, r·f] in canonical (neuron-major, tap-minor) order.
+            func tapsLast(_ x: Variable) -> Variable {
+                f == 1 ? x.reshaped([b, c, -1]) : x.reshaped([b, c, f, -1]).transposed(2, 3).reshaped([b, c, -1])
+            }
+            if L == 1 {
+                parts.append(tapsLast(w.reshaped([b, c * f, -1]))); parts.append(v)
+                continue
+            }
+            // Means over the rows and over the columns come from one fused pass (and one pullback pass).
+            let means = reduction == .mean ? PermutationOps.rowColumnMeans(w) : nil
+            if i == 0 {
+                let pooled = means?.overRows ?? w.neuronPooled([2], reduction)
+                parts.append(tapsLast(pooled.reshaped([b, c * f, -1])))                             // [B, C, n_0·f]
+            } else if i == L - 1 {
+                let pooled = means?.overColumns ?? w.neuronPooled([3], reduction)
+                parts.append(tapsLast(pooled.reshaped([b, c * f, -1])))                             // [B, C, n_L·f]
+            } else {
+                let pooled = means.map { $0.overRows.mean(alongAxes: [2]) } ?? w.neuronPooled([2, 3], reduction)
+                parts.append(pooled.reshaped([b, c, -1]))                                           // [B, C, f]
             }
             parts.append(i == L - 1 ? v : v.neuronPooled([2], reduction).reshaped([b, c, 1]))
         }

@@ -81,7 +81,7 @@ public final class NFNEditor: Module, WeightSpaceLayer {
     /// Channels of the hidden equivariant layers.
     public let hiddenChannels: [Int]
     /// The equivariant layers and activations computing f.
-    public let layers: [Module]
+    public let layers: [any Module & WeightSpaceLayer]
     /// α, the learned edit scale `[1]`.
     public let scale: Parameter
 
@@ -103,9 +103,9 @@ public final class NFNEditor: Module, WeightSpaceLayer {
         self.kind = kind
         self.architecture = architecture
         self.hiddenChannels = hiddenChannels
-        var layers: [Module] = []
+        var layers: [any Module & WeightSpaceLayer] = []
         var channels = 1
-        func equivariant(_ i: Int, _ o: Int) -> Module {
+        func equivariant(_ i: Int, _ o: Int) -> any Module & WeightSpaceLayer {
             switch kind {
             case .np: return NPLinear(inChannels: i, outChannels: o, architecture: architecture, rng: &rng)
             case .hnp: return HNPLinear(inChannels: i, outChannels: o, architecture: architecture, rng: &rng)
@@ -124,11 +124,10 @@ public final class NFNEditor: Module, WeightSpaceLayer {
         super.init()
     }
 
-    /// f(W), the unscaled edit direction (one channel).
+    /// f(W), the unscaled edit direction (one channel). The filter taps are folded once on entry
+    /// and unfolded once on exit (see ``FoldedWeightSpace``).
     public func delta(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        var h = input
-        for layer in layers { h = (layer as! WeightSpaceLayer)(h) }   // built as WeightSpaceLayers
-        return h
+        WeightSpaceStackState.run(layers, on: input, layout: .channelsFirst).canonical
     }
 
     /// W + α·f(W).

@@ -56,9 +56,9 @@ public final class NFNPredictor: Module, WeightSpaceModel {
     public let architecture: FeedforwardArchitecture
     public let hiddenChannels: [Int]
     /// Input encodings, then (equivariant layer, [norm], activation, [dropout]) per hidden size.
-    public let layers: [Module]
+    public let layers: [any Module & WeightSpaceLayer]
     /// ``NPPool`` or ``HNPPool``.
-    public let pool: Module
+    public let pool: any Module & FoldedWeightSpaceModel
     public let head: PredictionMLP
 
     /// - Parameters:
@@ -103,7 +103,7 @@ public final class NFNPredictor: Module, WeightSpaceModel {
         self.architecture = architecture
         self.hiddenChannels = hiddenChannels
         let factors = FilterFolding.filterFactors(architecture)
-        var layers: [Module] = []
+        var layers: [any Module & WeightSpaceLayer] = []
         var channels = inChannels
         if let ff = fourierFeatures {
             let fourier = GaussianFourierFeatures(inChannels: channels, features: ff.features, scale: ff.scale, rng: &rng)
@@ -150,14 +150,18 @@ public final class NFNPredictor: Module, WeightSpaceModel {
 
     /// The equivariant features before pooling.
     public func features(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        var h = input
-        for layer in layers { h = (layer as! WeightSpaceLayer)(h) }   // every element is built as a WeightSpaceLayer
-        return h
+        WeightSpaceStackState.run(layers, on: input, layout: .channelsFirst).canonical
     }
 
     /// The pooled invariant representation fed to the head, `[B, pooled]`.
+    ///
+    /// The filter taps are folded once, before the first equivariant layer, and the pool reads the
+    /// folded features of the last one (see ``FoldedWeightSpace``).
     public func invariantFeatures(_ input: WeightSpaceVariables) -> Variable {
-        (pool as! WeightSpaceModel)(features(input))   // built as NPPool or HNPPool
+        switch WeightSpaceStackState.run(layers, on: input, layout: .channelsFirst) {
+        case .canonical(let h): return pool(h)
+        case .folded(let h): return pool(h)
+        }
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> Variable {

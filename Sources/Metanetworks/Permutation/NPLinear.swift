@@ -48,7 +48,7 @@ import WeightSpace
 ///   column and global terms are O(B·c_in·c_out·Σ_i f_i (f_i + f_{i±1}) n_i) and O(L² c_in c_out).
 ///   Parameters: c_in·c_out·Σ_i f_i·(f_i + Σ_s f_s + L + O(f)) + biases, i.e. O(c_in c_out L²) for
 ///   dense layers — independent of the widths.
-public final class NPLinear: Module, WeightSpaceLayer {
+public final class NPLinear: Module, FoldedWeightSpaceLayer {
     public let inChannels: Int
     public let outChannels: Int
     /// f_1 … f_L (1 for dense layers).
@@ -109,20 +109,27 @@ public final class NPLinear: Module, WeightSpaceLayer {
                   filterFactors: FilterFolding.filterFactors(architecture), ioEmbedding: ioEmbedding, rng: &rng)
     }
 
+    /// The layer on canonical features: folds the filter taps on entry and unfolds on exit (inside
+    /// a model, layers pass ``FoldedWeightSpace`` features instead).
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
+        self(FoldedWeightSpace(folding: input, layout: .channelsFirst)).unfolded()
+    }
+
+    /// The layer on channels-first folded features (weights `[B, f_i c, n_i, n_{i−1}]`).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
         let L = filterFactors.count
+        precondition(input.layout == .channelsFirst, "NPLinear computes on channels-first folded features")
         precondition(input.layerCount == L, "NPLinear built for \(L) layers, got \(input.layerCount)")
-        precondition(input.channelCount == inChannels, "NPLinear expects \(inChannels) channels, got \(input.channelCount)")
-        precondition(FilterFolding.filterFactors(input) == filterFactors,
-                     "NPLinear built for filter factors \(filterFactors), got \(FilterFolding.filterFactors(input))")
+        precondition(input.channels == inChannels, "NPLinear expects \(inChannels) channels, got \(input.channels)")
+        precondition(input.filterFactors == filterFactors,
+                     "NPLinear built for filter factors \(filterFactors), got \(input.filterFactors)")
         if usesIOEmbedding {
             precondition(input.widths.first == widths.first && input.widths.last == widths.last,
                          "NPLinear with IO embeddings needs n_0 = \(widths[0]), n_L = \(widths[L]); got widths \(input.widths)")
         }
         let tape = input.tape
-        let kernels = FilterFolding.kernels(input)
         let b = input.batchSize, o = outChannels
-        var w = FilterFolding.foldedWeights(input)          // [B, f_i c, n_i, n_{i-1}]
+        var w = input.weights                                // [B, f_i c, n_i, n_{i-1}]
         var v = input.biases                                 // [B, c, n_i]
         if let e = inEmbedding, let eo = outEmbedding, let eb = outBiasEmbedding {
             w[0] = w[0] + e.variable(on: tape)
@@ -136,8 +143,7 @@ public final class NPLinear: Module, WeightSpaceLayer {
                                                 alongAxis: 1)
         var outWeights: [Variable] = [], outBiases: [Variable] = []
         for i in 0..<L {
-            let t = terms[i], f = filterFactors[i]
-            let (n, m) = (w[i].shape[2], w[i].shape[3])
+            let t = terms[i]
             var columnFeatures = [overRows[i]]
             if i > 0 { columnFeatures += [overCols[i - 1], v[i - 1]] }
             var rowFeatures = [overCols[i], v[i]]
@@ -145,18 +151,17 @@ public final class NPLinear: Module, WeightSpaceLayer {
             let columnInput = Variable.concatenate(columnFeatures, alongAxis: 1)
             let rowInput = Variable.concatenate(rowFeatures, alongAxis: 1)
 
-            let pointwise = PermutationOps.channelMix(t.pointwise!.variable(on: tape), w[i])
             let global = PermutationOps.linear(globalVector, t.global.variable(on: tape), t.globalBias.variable(on: tape))
             let column = PermutationOps.channelMix(t.columnTerm!.variable(on: tape), columnInput)
             let row = PermutationOps.channelMix(t.rowTerm!.variable(on: tape), rowInput)
-            let folded = PermutationOps.broadcastCombine(pointwise: pointwise, global: global, columnTerm: column, rowTerm: row,
-                                                         batch: b, channels: f * o, rows: n, columns: m)
-            outWeights.append(FilterFolding.unfold(folded, kernel: kernels[i]))
+            // Pointwise channel (× tap) mixing plus the broadcast terms, in one node.
+            outWeights.append(PermutationOps.mixCombine(t.pointwise!.variable(on: tape), w[i],
+                                                        global: global, columnTerm: column, rowTerm: row))
 
             let biasGlobal = PermutationOps.linear(globalVector, t.biasGlobal.variable(on: tape), t.biasBias.variable(on: tape))
             let biasRow = PermutationOps.channelMix(t.biasRow!.variable(on: tape), rowInput)
             outBiases.append(biasRow + biasGlobal.reshaped([b, o, 1]))
         }
-        return WeightSpaceVariables(weights: outWeights, biases: outBiases)
+        return FoldedWeightSpace(weights: outWeights, biases: outBiases, kernels: input.kernels, layout: .channelsFirst)
     }
 }

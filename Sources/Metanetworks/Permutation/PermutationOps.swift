@@ -1,4 +1,5 @@
 import Tensors
+import LinearAlgebra
 import Autograd
 import NeuralNetworks
 
@@ -13,16 +14,27 @@ enum PermutationOps {
     /// Mixes the channel axis of `x [B, I, …]` with a shared `weight [O, I]`: `[B, O, …]`.
     ///
     /// One strided-batched GEMM (`weight · x_b` for every member b) in channels-first layout, so no
-    /// transpose of the (large) weight-space tensor is needed.
-    /// - Complexity: O(B · O · I · N) for N entries per channel.
+    /// transpose of the (large) weight-space tensor is needed. The pullback accumulates
+    /// `dW = Σ_b g_b · x_bᵀ` in place (β = 1 from the second member on) instead of materialising
+    /// one `[O, I]` product per member and summing them, and writes `dx_b = Wᵀ · g_b` directly.
+    /// - Complexity: O(B · O · I · N) for N entries per channel, forward and backward, all in BLAS.
     static func channelMix(_ weight: Variable, _ x: Variable) -> Variable {
         let s = x.shape
-        precondition(s.count >= 2 && s[1] == weight.shape[1],
+        precondition(s.count >= 2 && weight.rank == 2 && s[1] == weight.shape[1],
                      "channel mixing: weight \(weight.shape) cannot mix input \(s)")
+        let (b, i, o) = (s[0], s[1], weight.shape[0])
         let n = s.dropFirst(2).reduce(1, *)
-        let flat = x.rank == 3 ? x : x.reshaped([s[0], s[1], n])
-        let y = Variable.matmul(weight, flat)
-        return x.rank == 3 ? y : y.reshaped([s[0], weight.shape[0]] + Array(s.dropFirst(2)))
+        let wv = weight.value, xv = x.value
+        var y = Tensor(uninitializedShape: [b, o] + Array(s.dropFirst(2)))
+        y.withUnsafeMutableBufferPointer { yp in
+            mixForward(wv, xv, into: yp.baseAddress!, batch: b, outChannels: o, inChannels: i, entries: n, beta: 0)
+        }
+        let (needW, needX) = (weight.requiresGradient, x.requiresGradient)
+        return Variable.record(y, inputs: [weight, x]) { g in
+            let (dw, dx) = mixBackward(g, weight: wv, input: xv, needWeight: needW, needInput: needX,
+                                       batch: b, outChannels: o, inChannels: i, entries: n)
+            return [dw, dx]
+        }
     }
 
     /// `x [B, D] · weightᵀ + bias`: `[B, O]` for `weight [O, D]`, `bias [O]`.
@@ -42,68 +54,259 @@ enum PermutationOps {
     static func broadcastCombine(pointwise: Variable?, global: Variable?, columnTerm: Variable?, rowTerm: Variable?,
                                  batch b: Int, channels o: Int, rows n: Int, columns m: Int) -> Variable {
         if let p = pointwise { precondition(p.shape == [b, o, n, m], "pointwise term \(p.shape) ≠ \([b, o, n, m])") }
+        checkBroadcastTerms(global: global, columnTerm: columnTerm, rowTerm: rowTerm, batch: b, channels: o, rows: n, columns: m)
+        var out = Tensor(uninitializedShape: [b, o, n, m])
+        out.withUnsafeMutableBufferPointer { op in
+            withOptionalPointer(pointwise?.value) { pp in
+                writeBroadcastSum(into: op.baseAddress!, adding: pp, global: global?.value, columnTerm: columnTerm?.value,
+                                  rowTerm: rowTerm?.value, blocks: b * o, rows: n, columns: m)
+            }
+        }
+        let terms = [global, columnTerm, rowTerm]
+        let needs = terms.map { $0?.requiresGradient ?? false }
+        let present = [pointwise != nil] + terms.map { $0 != nil }
+        let needPointwise = pointwise?.requiresGradient ?? false
+        let inputs = ([pointwise] + terms).compactMap { $0 }
+        return Variable.record(out, inputs: inputs) { grad in
+            let (dGlobal, dColumn, dRow) = broadcastSums(of: grad, needs: needs, blocks: b * o, rows: n, columns: m)
+            let all: [Tensor?] = [needPointwise ? grad : nil,
+                                  dGlobal?.reshaped([b, o]), dColumn?.reshaped([b, o, m]), dRow?.reshaped([b, o, n])]
+            return zip(all, present).compactMap { $1 ? .some($0) : nil }
+        }
+    }
+
+    /// `out[b] = weight · x[b] + global + columnTerm + rowTerm` (broadcast as in
+    /// ``broadcastCombine(pointwise:global:columnTerm:rowTerm:batch:channels:rows:columns:)``) for
+    /// `x [B, I, n, m]` and `weight [O, I]`: the NP/HNP hidden-layer weight output in one node.
+    ///
+    /// The broadcast terms are written first and the strided-batched gemm accumulates onto them
+    /// (β = 1), so neither the channel-mixed term nor a copy of it is ever materialised, and BLAS
+    /// does no separate β = 0 pass. Pullback: the sums of ``broadcastCombine`` for the broadcast
+    /// terms, `dW = Σ_b g_b · x_bᵀ` (accumulated in place) and `dx_b = Wᵀ · g_b`.
+    /// - Complexity: O(B·O·I·n·m) in BLAS plus O(B·O·n·m) forward and backward.
+    static func mixCombine(_ weight: Variable, _ x: Variable, global: Variable?, columnTerm: Variable?,
+                           rowTerm: Variable?) -> Variable {
+        precondition(x.rank == 4 && weight.rank == 2 && weight.shape[1] == x.shape[1],
+                     "mixCombine: weight \(weight.shape) cannot mix input \(x.shape)")
+        let (b, i, n, m) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = weight.shape[0]
+        checkBroadcastTerms(global: global, columnTerm: columnTerm, rowTerm: rowTerm, batch: b, channels: o, rows: n, columns: m)
+        var out = Tensor(uninitializedShape: [b, o, n, m])
+        let wv = weight.value, xv = x.value
+        out.withUnsafeMutableBufferPointer { op in
+            writeBroadcastSum(into: op.baseAddress!, adding: nil, global: global?.value, columnTerm: columnTerm?.value,
+                              rowTerm: rowTerm?.value, blocks: b * o, rows: n, columns: m)
+            mixForward(wv, xv, into: op.baseAddress!, batch: b, outChannels: o, inChannels: i, entries: n * m, beta: 1)
+        }
+        let terms = [global, columnTerm, rowTerm]
+        let needs = terms.map { $0?.requiresGradient ?? false }
+        let present = terms.map { $0 != nil }
+        let (needW, needX) = (weight.requiresGradient, x.requiresGradient)
+        return Variable.record(out, inputs: [weight, x] + terms.compactMap { $0 }) { grad in
+            let (dw, dx) = mixBackward(grad, weight: wv, input: xv, needWeight: needW, needInput: needX,
+                                       batch: b, outChannels: o, inChannels: i, entries: n * m)
+            let (dGlobal, dColumn, dRow) = broadcastSums(of: grad, needs: needs, blocks: b * o, rows: n, columns: m)
+            let all: [Tensor?] = [dGlobal?.reshaped([b, o]), dColumn?.reshaped([b, o, m]), dRow?.reshaped([b, o, n])]
+            return [dw, dx] + zip(all, present).compactMap { $1 ? .some($0) : nil }
+        }
+    }
+
+    private static func checkBroadcastTerms(global: Variable?, columnTerm: Variable?, rowTerm: Variable?,
+                                            batch b: Int, channels o: Int, rows n: Int, columns m: Int) {
         if let g = global { precondition(g.shape == [b, o], "global term \(g.shape) ≠ \([b, o])") }
         if let c = columnTerm { precondition(c.shape == [b, o, m], "column term \(c.shape) ≠ \([b, o, m])") }
         if let r = rowTerm { precondition(r.shape == [b, o, n], "row term \(r.shape) ≠ \([b, o, n])") }
-        var out = pointwise?.value ?? Tensor(zeros: [b, o, n, m])
-        if pointwise != nil { out = out.reshaped([b, o, n, m]) }
-        let gv = global?.value, cv = columnTerm?.value, rv = rowTerm?.value
-        out.withUnsafeMutableBufferPointer { op in
-            let outBase = op.baseAddress!
-            func run(_ gp: UnsafePointer<Float>?, _ cp: UnsafePointer<Float>?, _ rp: UnsafePointer<Float>?) {
-                for bo in 0..<(b * o) {
-                    let g0: Float = gp?[bo] ?? 0
-                    let block = outBase + bo * n * m
-                    for j in 0..<n {
-                        let shift = g0 + (rp?[bo * n + j] ?? 0)
-                        let row = block + j * m
-                        if let cp {
-                            let col = cp + bo * m
-                            for k in 0..<m { row[k] += shift + col[k] }
-                        } else {
-                            for k in 0..<m { row[k] += shift }
-                        }
-                    }
-                }
-            }
-            withOptionalPointer(gv) { gp in withOptionalPointer(cv) { cp in withOptionalPointer(rv) { rp in run(gp, cp, rp) } } }
-        }
-        let needs = [pointwise, global, columnTerm, rowTerm].map { $0?.requiresGradient ?? false }
-        let inputs = [pointwise, global, columnTerm, rowTerm].compactMap { $0 }
-        let present = [pointwise != nil, global != nil, columnTerm != nil, rowTerm != nil]
-        return Variable.record(out, inputs: inputs) { grad in
-            var dGlobal: Tensor? = needs[1] ? Tensor(zeros: [b, o]) : nil
-            var dColumn: Tensor? = needs[2] ? Tensor(zeros: [b, o, m]) : nil
-            var dRow: Tensor? = needs[3] ? Tensor(zeros: [b, o, n]) : nil
-            if needs[1] || needs[2] || needs[3] {
-                grad.withUnsafeBufferPointer { gp in
-                    withOptionalMutablePointer(&dGlobal) { dg in
-                        withOptionalMutablePointer(&dColumn) { dc in
-                            withOptionalMutablePointer(&dRow) { dr in
-                                for bo in 0..<(b * o) {
-                                    var total: Float = 0
-                                    for j in 0..<n {
-                                        let row = gp.baseAddress! + (bo * n + j) * m
-                                        var rowSum: Float = 0
-                                        if let dc {
-                                            let col = dc + bo * m
-                                            for k in 0..<m { col[k] += row[k]; rowSum += row[k] }
-                                        } else {
-                                            for k in 0..<m { rowSum += row[k] }
-                                        }
-                                        dr?[bo * n + j] = rowSum
-                                        total += rowSum
-                                    }
-                                    dg?[bo] = total
-                                }
+    }
+
+    /// `out[bo, j, k] = (pointwise[bo, j, k] or 0) + global[bo] + rowTerm[bo, j] + columnTerm[bo, k]`
+    /// over `blocks` row-major n×m blocks; absent terms count as 0.
+    private static func writeBroadcastSum(into out: UnsafeMutablePointer<Float>, adding pointwise: UnsafePointer<Float>?,
+                                          global: Tensor?, columnTerm: Tensor?, rowTerm: Tensor?,
+                                          blocks: Int, rows n: Int, columns m: Int) {
+        withOptionalPointer(global) { gp in
+            withOptionalPointer(columnTerm) { cp in
+                withOptionalPointer(rowTerm) { rp in
+                    for bo in 0..<blocks {
+                        let g0: Float = gp?[bo] ?? 0
+                        for j in 0..<n {
+                            let shift = g0 + (rp?[bo * n + j] ?? 0)
+                            let offset = (bo * n + j) * m
+                            let row = out + offset
+                            switch (pointwise, cp) {
+                            case let (p?, c?):
+                                let pr = p + offset, col = c + bo * m
+                                for k in 0..<m { row[k] = pr[k] + shift + col[k] }
+                            case let (p?, nil):
+                                let pr = p + offset
+                                for k in 0..<m { row[k] = pr[k] + shift }
+                            case let (nil, c?):
+                                let col = c + bo * m
+                                for k in 0..<m { row[k] = shift + col[k] }
+                            case (nil, nil):
+                                for k in 0..<m { row[k] = shift }
                             }
                         }
                     }
                 }
             }
-            let all: [Tensor?] = [needs[0] ? grad : nil, dGlobal, dColumn, dRow]
-            return zip(all, present).compactMap { $1 ? .some($0) : nil }
         }
+    }
+
+    /// The gradients of the broadcast terms from `grad [blocks, n, m]`: `Σ_{j,k}`, `Σ_j` (per
+    /// column, `[blocks, m]`) and `Σ_k` (per row, `[blocks, n]`), each only where `needs` says so
+    /// (global, column, row order).
+    private static func broadcastSums(of grad: Tensor, needs: [Bool], blocks: Int, rows n: Int, columns m: Int)
+        -> (global: Tensor?, column: Tensor?, row: Tensor?) {
+        var dGlobal: Tensor? = needs[0] ? Tensor(zeros: [blocks]) : nil
+        var dColumn: Tensor? = needs[1] ? Tensor(zeros: [blocks, m]) : nil
+        var dRow: Tensor? = needs[2] ? Tensor(zeros: [blocks, n]) : nil
+        guard needs.contains(true) else { return (nil, nil, nil) }
+        grad.withUnsafeBufferPointer { gp in
+            // Row sums (Σ_k) of every block row: one gemv, [blocks·n, m] · 1.
+            if needs[0] || needs[2] {
+                var rowSums = dRow ?? Tensor(uninitializedShape: [blocks, n])
+                let ones = [Float](repeating: 1, count: m)
+                rowSums.withUnsafeMutableBufferPointer { rp in
+                    ones.withUnsafeBufferPointer { op in
+                        BLAS.gemv(.none, m: blocks * n, n: m, a: gp.baseAddress!, lda: m, x: op.baseAddress!, y: rp.baseAddress!)
+                    }
+                    withOptionalMutablePointer(&dGlobal) { dg in
+                        guard let dg else { return }
+                        for bo in 0..<blocks {
+                            var total: Float = 0
+                            for j in 0..<n { total += rp[bo * n + j] }
+                            dg[bo] = total
+                        }
+                    }
+                }
+                if needs[2] { dRow = rowSums }
+            }
+            // Column sums (Σ_j): rows added elementwise (vectorised).
+            withOptionalMutablePointer(&dColumn) { dc in
+                guard let dc else { return }
+                for bo in 0..<blocks {
+                    let col = dc + bo * m
+                    for j in 0..<n {
+                        let row = gp.baseAddress! + (bo * n + j) * m
+                        for k in 0..<m { col[k] += row[k] }
+                    }
+                }
+            }
+        }
+        return (dGlobal, dColumn, dRow)
+    }
+
+    /// Below this many entries per member and channel, the channel mixings gather the batch into
+    /// one gemm (`[O, I] · [I, B·N]`) instead of B small ones: with N this small, B products of
+    /// inner size N spend more time re-reading and re-packing their operands than multiplying
+    /// (measured on the Small CNN Zoo's per-row and per-column HNP terms, N = 16).
+    static let gatheredMixMaxEntries = 32
+
+    /// `dst[j, a, :] = src[a, j, :]` for `src [outer, inner, block]`: swaps the two leading axes,
+    /// moving contiguous blocks.
+    private static func swapLeadingAxes(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                                        outer: Int, inner: Int, block n: Int) {
+        for a in 0..<outer {
+            for j in 0..<inner {
+                let s = src + (a * inner + j) * n, d = dst + (j * outer + a) * n
+                for k in 0..<n { d[k] = s[k] }
+            }
+        }
+    }
+
+    /// `out_b = W · x_b` (β = 0) or `out_b += W · x_b` (β = 1) for every member b: one
+    /// strided-batched gemm with the shared `W [O, I]` and `x [B, I, N]` — or, for β = 0 and
+    /// N ≤ ``gatheredMixMaxEntries``, one gemm over the gathered batch.
+    private static func mixForward(_ w: Tensor, _ x: Tensor, into out: UnsafeMutablePointer<Float>, batch b: Int,
+                                   outChannels o: Int, inChannels i: Int, entries n: Int, beta: Float) {
+        w.withUnsafeBufferPointer { wp in
+            x.withUnsafeBufferPointer { xp in
+                if beta == 0 && b > 1 && n <= gatheredMixMaxEntries {
+                    // [B, I, N] → [I, B·N]; one gemm; [O, B, N] → [B, O, N].
+                    var xT = Tensor(uninitializedShape: [i, b * n]), yT = Tensor(uninitializedShape: [o, b * n])
+                    xT.withUnsafeMutableBufferPointer { xtp in
+                        swapLeadingAxes(xp.baseAddress!, into: xtp.baseAddress!, outer: b, inner: i, block: n)
+                        yT.withUnsafeMutableBufferPointer { ytp in
+                            BLAS.gemm(.none, .none, m: o, n: b * n, k: i, a: wp.baseAddress!, lda: i,
+                                      b: xtp.baseAddress!, ldb: b * n, c: ytp.baseAddress!, ldc: b * n)
+                            swapLeadingAxes(ytp.baseAddress!, into: out, outer: o, inner: b, block: n)
+                        }
+                    }
+                    return
+                }
+                BLAS.gemmStridedBatched(.none, .none, m: o, n: n, k: i, a: wp.baseAddress!, lda: i, strideA: 0,
+                                        b: xp.baseAddress!, ldb: n, strideB: i * n,
+                                        beta: beta, c: out, ldc: n, strideC: o * n, batch: b)
+            }
+        }
+    }
+
+    /// The pullback of ``mixForward``: `dW = Σ_b g_b · x_bᵀ` accumulated in place (β = 1 from the
+    /// second member on) and `dx_b = Wᵀ · g_b`, each only when needed; for N ≤
+    /// ``gatheredMixMaxEntries`` both are single gemms over the gathered batch.
+    private static func mixBackward(_ g: Tensor, weight w: Tensor, input x: Tensor, needWeight: Bool, needInput: Bool,
+                                    batch b: Int, outChannels o: Int, inChannels i: Int, entries n: Int) -> (Tensor?, Tensor?) {
+        var dw: Tensor? = nil, dx: Tensor? = nil
+        if b > 1 && n <= gatheredMixMaxEntries {
+            var gT = Tensor(uninitializedShape: [o, b * n])
+            g.withUnsafeBufferPointer { gp in
+                gT.withUnsafeMutableBufferPointer { swapLeadingAxes(gp.baseAddress!, into: $0.baseAddress!, outer: b, inner: o, block: n) }
+            }
+            gT.withUnsafeBufferPointer { gtp in
+                if needWeight {
+                    var xT = Tensor(uninitializedShape: [i, b * n]), d = Tensor(uninitializedShape: [o, i])
+                    x.withUnsafeBufferPointer { xp in
+                        xT.withUnsafeMutableBufferPointer { swapLeadingAxes(xp.baseAddress!, into: $0.baseAddress!, outer: b, inner: i, block: n) }
+                    }
+                    xT.withUnsafeBufferPointer { xtp in
+                        d.withUnsafeMutableBufferPointer { dp in
+                            BLAS.gemm(.none, .transpose, m: o, n: i, k: b * n, a: gtp.baseAddress!, lda: b * n,
+                                      b: xtp.baseAddress!, ldb: b * n, c: dp.baseAddress!, ldc: i)
+                        }
+                    }
+                    dw = d
+                }
+                if needInput {
+                    var dT = Tensor(uninitializedShape: [i, b * n]), d = Tensor(uninitializedShape: x.shape)
+                    w.withUnsafeBufferPointer { wp in
+                        dT.withUnsafeMutableBufferPointer { dtp in
+                            BLAS.gemm(.transpose, .none, m: i, n: b * n, k: o, a: wp.baseAddress!, lda: i,
+                                      b: gtp.baseAddress!, ldb: b * n, c: dtp.baseAddress!, ldc: b * n)
+                            d.withUnsafeMutableBufferPointer { swapLeadingAxes(dtp.baseAddress!, into: $0.baseAddress!, outer: i, inner: b, block: n) }
+                        }
+                    }
+                    dx = d
+                }
+            }
+            return (dw, dx)
+        }
+        g.withUnsafeBufferPointer { gp in
+            if needWeight {
+                var d = Tensor(zeros: [o, i])
+                d.withUnsafeMutableBufferPointer { dp in
+                    x.withUnsafeBufferPointer { xp in
+                        for member in 0..<b {
+                            BLAS.gemm(.none, .transpose, m: o, n: i, k: n, a: gp.baseAddress! + member * o * n, lda: n,
+                                      b: xp.baseAddress! + member * i * n, ldb: n, beta: member == 0 ? 0 : 1,
+                                      c: dp.baseAddress!, ldc: i)
+                        }
+                    }
+                }
+                dw = d
+            }
+            if needInput {
+                var d = Tensor(uninitializedShape: x.shape)
+                d.withUnsafeMutableBufferPointer { dp in
+                    w.withUnsafeBufferPointer { wp in
+                        BLAS.gemmStridedBatched(.transpose, .none, m: i, n: n, k: o, a: wp.baseAddress!, lda: i, strideA: 0,
+                                                b: gp.baseAddress!, ldb: n, strideB: o * n,
+                                                c: dp.baseAddress!, ldc: n, strideC: i * n, batch: b)
+                    }
+                }
+                dx = d
+            }
+        }
+        return (dw, dx)
     }
 
     /// Normalises `x [B, F, N]` over its channel axis F at every entry:
@@ -167,6 +370,31 @@ enum PermutationOps {
                 }
             }
             return [dx]
+        }
+    }
+
+    /// ReLU, `max(x, 0)` (0 for NaN), with pullback `g · [x > 0]`: both passes are plain loops the
+    /// compiler vectorises (the generic elementwise map calls a closure per element). The pullback
+    /// reads the output's sign, so it keeps no extra tensor alive.
+    static func relu(_ x: Variable) -> Variable {
+        let xv = x.value
+        var y = Tensor(uninitializedShape: xv.shape)
+        xv.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<xp.count { let v = xp[i]; yp[i] = v > 0 ? v : 0 }
+            }
+        }
+        let output = y
+        return Variable.record(y, inputs: [x]) { g in
+            var d = Tensor(uninitializedShape: g.shape)
+            g.withUnsafeBufferPointer { gp in
+                output.withUnsafeBufferPointer { yp in
+                    d.withUnsafeMutableBufferPointer { dp in
+                        for i in 0..<gp.count { dp[i] = yp[i] > 0 ? gp[i] : 0 }
+                    }
+                }
+            }
+            return [d]
         }
     }
 
@@ -250,13 +478,19 @@ extension PermutationOps {
         w.value.withUnsafeBufferPointer { wp in
             rows.withUnsafeMutableBufferPointer { rp in
                 cols.withUnsafeMutableBufferPointer { cp in
+                    // Means over the columns of every row: one gemv, [B·F·n, m] · (1/m)·1.
+                    let ones = [Float](repeating: 1, count: m)
+                    ones.withUnsafeBufferPointer { op in
+                        BLAS.gemv(.none, m: b * f * n, n: m, alpha: invM, a: wp.baseAddress!, lda: m,
+                                  x: op.baseAddress!, y: cp.baseAddress!)
+                    }
+                    // Means over the rows: rows added elementwise (a loop without a carried
+                    // reduction, so it vectorises).
                     for bf in 0..<(b * f) {
                         let block = wp.baseAddress! + bf * n * m, r = rp.baseAddress! + bf * m
                         for j in 0..<n {
                             let row = block + j * m
-                            var s: Float = 0
-                            for k in 0..<m { r[k] += row[k]; s += row[k] }
-                            cp[bf * n + j] = s * invM
+                            for k in 0..<m { r[k] += row[k] }
                         }
                         for k in 0..<m { r[k] *= invN }
                     }

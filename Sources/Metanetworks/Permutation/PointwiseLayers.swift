@@ -13,7 +13,7 @@ import WeightSpace
 /// let y = relu(features)
 /// ```
 /// - Complexity: O(size of the features).
-public final class WeightSpaceActivation: Module, WeightSpaceLayer {
+public final class WeightSpaceActivation: Module, FoldedWeightSpaceLayer {
     public let activation: Activation
 
     public init(_ activation: Activation = .relu) {
@@ -23,7 +23,17 @@ public final class WeightSpaceActivation: Module, WeightSpaceLayer {
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         switch activation {
-        case .relu: return input.map { $0.relu() }
+        case .relu: return input.map(PermutationOps.relu)
+        case .tanh: return input.map { $0.tanh() }
+        case .sine: return input.map { $0.sin() }
+        case .identity: return input
+        }
+    }
+
+    /// The activation on folded features (any layout: an entrywise map commutes with folding).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
+        switch activation {
+        case .relu: return input.map(PermutationOps.relu)
         case .tanh: return input.map { $0.tanh() }
         case .sine: return input.map { $0.sin() }
         case .identity: return input
@@ -45,7 +55,7 @@ public final class WeightSpaceActivation: Module, WeightSpaceLayer {
 /// let norm = ChannelLayerNorm(channels: 16, filterFactors: [9, 9, 9, 1])
 /// ```
 /// - Complexity: O(size of the features).
-public final class ChannelLayerNorm: Module, WeightSpaceLayer {
+public final class ChannelLayerNorm: Module, FoldedWeightSpaceLayer {
     public let channels: Int
     public let filterFactors: [Int]
     public let epsilon: Float
@@ -73,12 +83,17 @@ public final class ChannelLayerNorm: Module, WeightSpaceLayer {
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
-        precondition(input.channelCount == channels && FilterFolding.filterFactors(input) == filterFactors,
+        self(FoldedWeightSpace(folding: input, layout: .channelsFirst)).unfolded()
+    }
+
+    /// The normalisation on channels-first folded features.
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
+        precondition(input.layout == .channelsFirst, "ChannelLayerNorm computes on channels-first folded features")
+        precondition(input.channels == channels && input.filterFactors == filterFactors,
                      "ChannelLayerNorm built for \(channels) channels and filter factors \(filterFactors)")
-        let tape = input.tape, kernels = FilterFolding.kernels(input)
+        let tape = input.tape
         var weights: [Variable] = [], biases: [Variable] = []
-        for (i, (w, v)) in zip(input.weights, input.biases).enumerated() {
-            let folded = FilterFolding.fold(w)
+        for (i, (folded, v)) in zip(input.weights, input.biases).enumerated() {
             let s = folded.shape
             var y = PermutationOps.channelNormalize(folded.reshaped([s[0], s[1], -1]), epsilon: epsilon).reshaped(s)
             var z = PermutationOps.channelNormalize(v, epsilon: epsilon)
@@ -86,10 +101,10 @@ public final class ChannelLayerNorm: Module, WeightSpaceLayer {
                 y = y * weightScales[i].variable(on: tape).reshaped([1, s[1], 1, 1]) + weightOffsets[i].variable(on: tape).reshaped([1, s[1], 1, 1])
                 z = z * biasScales[i].variable(on: tape).reshaped([1, channels, 1]) + biasOffsets[i].variable(on: tape).reshaped([1, channels, 1])
             }
-            weights.append(FilterFolding.unfold(y, kernel: kernels[i]))
+            weights.append(y)
             biases.append(z)
         }
-        return WeightSpaceVariables(weights: weights, biases: biases)
+        return FoldedWeightSpace(weights: weights, biases: biases, kernels: input.kernels, layout: .channelsFirst)
     }
 }
 
@@ -102,7 +117,7 @@ public final class ChannelLayerNorm: Module, WeightSpaceLayer {
 /// equivariant only in distribution; here biases use channel masks too, so for a fixed mask the
 /// layer is exactly NP/HNP-equivariant (tested). Masks come from the layer's own seeded generator.
 /// - Complexity: O(size of the features).
-public final class ChannelDropout: Module, WeightSpaceLayer {
+public final class ChannelDropout: Module, FoldedWeightSpaceLayer {
     public let rate: Float
     private var rng: SeededGenerator
 
@@ -133,5 +148,19 @@ public final class ChannelDropout: Module, WeightSpaceLayer {
             v * PermutationOps.constant(mask([v.shape[0], v.shape[1], 1]), like: v)
         }
         return WeightSpaceVariables(weights: weights, biases: biases)
+    }
+
+    /// Dropout on channels-first folded features: the same masks, drawn in the same order, as on
+    /// the canonical features (one value per member and folded channel c·f + tap).
+    public func callAsFunction(_ input: FoldedWeightSpace) -> FoldedWeightSpace {
+        guard isTraining, rate > 0 else { return input }
+        precondition(input.layout == .channelsFirst, "ChannelDropout computes on channels-first folded features")
+        let weights = input.weights.map { w -> Variable in
+            w * PermutationOps.constant(mask([w.shape[0], w.shape[1], 1, 1]), like: w)
+        }
+        let biases = input.biases.map { v -> Variable in
+            v * PermutationOps.constant(mask([v.shape[0], v.shape[1], 1]), like: v)
+        }
+        return FoldedWeightSpace(weights: weights, biases: biases, kernels: input.kernels, layout: .channelsFirst)
     }
 }

@@ -39,7 +39,7 @@ public final class QuasiMonomialPredictor: Module, WeightSpaceModel {
     }
 
     /// ``MonomialLinear`` or ``QuasiMonomialLayer`` stages, in order.
-    public let layers: [Module]
+    public let layers: [any Module & WeightSpaceLayer]
     public let nonlinearity: MonomialNonlinearity
     public let pool: MonomialInvariantPool
     public let head: MLP
@@ -65,11 +65,15 @@ public final class QuasiMonomialPredictor: Module, WeightSpaceModel {
             throw ModuleError.invalidConfiguration("QuasiMonomialPredictor needs the positive-scaling group")
         }
         let m = base.layers.count
-        layers = try base.layers.enumerated().map { k, e in
-            (placement == .allLayers || k == m - 1)
-                ? try QuasiMonomialLayer(e, hiddenWidth: scaleHiddenWidth, initialGamma: initialGamma, rng: &rng)
-                : e
+        var stages: [any Module & WeightSpaceLayer] = []
+        for (k, e) in base.layers.enumerated() {
+            if placement == .allLayers || k == m - 1 {
+                stages.append(try QuasiMonomialLayer(e, hiddenWidth: scaleHiddenWidth, initialGamma: initialGamma, rng: &rng))
+            } else {
+                stages.append(e)
+            }
         }
+        layers = stages
         nonlinearity = base.nonlinearity
         pool = base.pool
         head = base.head
@@ -80,8 +84,7 @@ public final class QuasiMonomialPredictor: Module, WeightSpaceModel {
     /// The features after the last stage and its nonlinearity (before pooling).
     public func equivariantFeatures(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         var h = input
-        // Every element is a MonomialLinear or a QuasiMonomialLayer by construction.
-        for layer in layers { h = nonlinearity((layer as! WeightSpaceLayer)(h)) }
+        for layer in layers { h = nonlinearity(layer(h)) }
         return h
     }
 

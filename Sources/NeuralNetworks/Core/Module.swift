@@ -13,6 +13,8 @@ public protocol Layer: AnyObject {
 /// Subclasses declare parameters and children as stored properties (`let weight: Parameter`,
 /// `let layers: [Module]`, optionals allowed); nothing needs registering by hand. Paths are the
 /// property names, with array elements numbered — the keys used by optimizers and checkpoints.
+/// The properties are reflected once per instance, on first use, so they must be `let` (a
+/// parameter's value changes in place; the property never points at another parameter).
 open class Module {
     /// Whether the module is in training mode (dropout active). Set with ``train()`` / ``eval()``.
     public private(set) var isTraining = true
@@ -21,16 +23,49 @@ open class Module {
     /// before calling `super.init()`; nothing needs registering.
     public init() {}
 
-    /// The direct children and parameters, by property name, in declaration order.
-    private func reflectedMembers() -> [(String, Any)] {
+    /// A reflected stored property that holds parameters or children.
+    private enum Member {
+        case parameter(Parameter)
+        case child(Module)
+        case children([Module])
+        case parameters([Parameter])
+    }
+
+    /// The reflected members, computed on first use: reflection walks every stored property of
+    /// every class in the hierarchy, which is far too slow to repeat on each ``namedParameters()``
+    /// call (every optimizer step and tape watch asks for it). Parameters and children are `let`
+    /// properties (their values are mutated in place, never replaced), so the list stays valid.
+    private var cachedMembers: [(name: String, member: Member)]?
+
+    /// The direct children and parameters, by property name, in declaration order (superclass
+    /// properties first); properties of other types are skipped.
+    private func reflectedMembers() -> [(name: String, member: Member)] {
+        if let cachedMembers { return cachedMembers }
         var mirrors: [Mirror] = []
         var m: Mirror? = Mirror(reflecting: self)
         while let mirror = m, mirror.subjectType != Module.self {
             mirrors.append(mirror)
             m = mirror.superclassMirror
         }
+        var members: [(name: String, member: Member)] = []
         // Superclass properties first, like declaration order reads.
-        return mirrors.reversed().flatMap { $0.children.compactMap { c in c.label.map { ($0, c.value) } } }
+        for mirror in mirrors.reversed() {
+            for child in mirror.children {
+                guard let name = child.label else { continue }
+                let value = child.value
+                if let p = value as? Parameter {
+                    members.append((name, .parameter(p)))
+                } else if let c = value as? Module {
+                    members.append((name, .child(c)))
+                } else if let cs = value as? [Module] {
+                    members.append((name, .children(cs)))
+                } else if let ps = value as? [Parameter] {
+                    members.append((name, .parameters(ps)))
+                }
+            }
+        }
+        cachedMembers = members
+        return members
     }
 
     /// Every parameter with its path, depth first in declaration order.
@@ -41,15 +76,16 @@ open class Module {
     }
 
     private func collect(prefix: String, into result: inout [(String, Parameter)]) {
-        for (name, value) in reflectedMembers() {
+        for (name, member) in reflectedMembers() {
             let path = prefix + name
-            if let p = value as? Parameter {
+            switch member {
+            case .parameter(let p):
                 result.append((path, p))
-            } else if let child = value as? Module {
+            case .child(let child):
                 child.collect(prefix: path + ".", into: &result)
-            } else if let children = value as? [Module] {
+            case .children(let children):
                 for (i, child) in children.enumerated() { child.collect(prefix: "\(path).\(i).", into: &result) }
-            } else if let params = value as? [Parameter] {
+            case .parameters(let params):
                 for (i, p) in params.enumerated() { result.append(("\(path).\(i)", p)) }
             }
         }
@@ -58,10 +94,12 @@ open class Module {
     /// The direct child modules with their property names.
     public func namedChildren() -> [(name: String, module: Module)] {
         var result: [(String, Module)] = []
-        for (name, value) in reflectedMembers() {
-            if let child = value as? Module { result.append((name, child)) }
-            else if let children = value as? [Module] {
+        for (name, member) in reflectedMembers() {
+            switch member {
+            case .child(let child): result.append((name, child))
+            case .children(let children):
                 for (i, c) in children.enumerated() { result.append(("\(name).\(i)", c)) }
+            case .parameter, .parameters: break
             }
         }
         return result
@@ -122,32 +160,5 @@ extension Parameter {
     @inlinable
     public func variable(on tape: Tape?) -> Variable {
         tape?.watch(self) ?? Variable(value)
-    }
-}
-
-/// Errors from loading or validating module parameters and inputs.
-public enum ModuleError: Error, Equatable, CustomStringConvertible {
-    /// Parameters the module has but the loaded values lack (strict loading), by path.
-    case missingParameters([String])
-    /// Keys in the loaded values that name no parameter of the module (strict loading).
-    case unexpectedParameters([String])
-    /// A loaded value's shape differs from the parameter's at `path`.
-    case shapeMismatch(path: String, expected: [Int], found: [Int])
-    /// A loaded value at `path` contains NaN or ±∞.
-    case nonFinite(path: String)
-    /// A model input was rejected; the message says what was wrong.
-    case invalidInput(String)
-    /// A model or layer configuration was rejected; the message says why.
-    case invalidConfiguration(String)
-
-    public var description: String {
-        switch self {
-        case .missingParameters(let p): return "missing parameters: \(p.joined(separator: ", "))"
-        case .unexpectedParameters(let p): return "unexpected parameters: \(p.joined(separator: ", "))"
-        case let .shapeMismatch(path, e, f): return "parameter \(path): expected shape \(e), found \(f)"
-        case .nonFinite(let path): return "parameter \(path) contains NaN or infinity"
-        case .invalidInput(let m): return "invalid input: \(m)"
-        case .invalidConfiguration(let m): return "invalid configuration: \(m)"
-        }
     }
 }

@@ -82,12 +82,7 @@ public enum SymmetryCheck {
         case .cnn, .transformer: return images
         case .mlp: return images.reshaped([images.shape[0], -1])
         case .siren:
-            let h = images.shape[2], w = images.shape[3]
-            return Tensor(shape: [h * w, 2]) { flat in
-                let p = flat / 2, axis = flat % 2
-                let idx = axis == 0 ? p / w : p % w, n = axis == 0 ? h : w
-                return n > 1 ? -1 + 2 * Float(idx) / Float(n - 1) : 0
-            }
+            return SIRENRenderer.coordinates(height: images.shape[2], width: images.shape[3])
         }
     }
 

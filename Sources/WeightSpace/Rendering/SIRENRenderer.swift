@@ -1,20 +1,23 @@
 import Foundation
 import Tensors
 import Autograd
-import Metanetworks
-import Zoo
 
 /// Rendering SIREN weight sets as images, differentiably in the weights — the forward pass of
 /// INR editing (a metanetwork edits the weights; the loss is computed on the rendered image).
 public enum SIRENRenderer {
-    /// The coordinate grid SIREN zoo members are fitted on (``ZooModels/coordinateGrid(height:width:)``):
-    /// `[height·width, 2]`, row-major over pixels, each row `(x, y)` in [−1, 1]² with x from the
-    /// column and y from the row (pixel (r, c) → x = −1 + 2c/(W−1), y = −1 + 2r/(H−1)).
+    /// The coordinate grid SIRENs are fitted on and rendered on (zoo generation, rendering and the
+    /// symmetry checks all use this one grid): `[height·width, 2]`, row-major over pixels, each row
+    /// `(x, y)` in [−1, 1]² with x from the column and y from the row
+    /// (pixel (r, c) → x = −1 + 2c/(W−1), y = −1 + 2r/(H−1)).
     ///
     /// Rendering a zoo member on this grid reproduces the image it was fitted to (tested against
     /// the zoo's recorded MSE); a (row, column) grid would render the image transposed.
     public static func coordinates(height: Int, width: Int) -> Tensor {
-        ZooModels.coordinateGrid(height: height, width: width)
+        Tensor(shape: [height * width, 2]) { flat in
+            let pixel = flat / 2, r = pixel / width, col = pixel % width
+            if flat % 2 == 0 { return width > 1 ? -1 + 2 * Float(col) / Float(width - 1) : 0 }
+            return height > 1 ? -1 + 2 * Float(r) / Float(height - 1) : 0
+        }
     }
 
     /// Evaluates a batch of SIRENs given as one-channel weight-space features at `coordinates`
