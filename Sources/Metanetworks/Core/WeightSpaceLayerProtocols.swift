@@ -1,10 +1,7 @@
 import Tensors
 import Autograd
 import NeuralNetworks
-// Re-exported: `WeightSpaceVariables` and the transformer `…Variables` types used to be declared
-// in this module and now live in WeightSpace (as `FeedforwardWeightSpace<Variable>` etc.), so
-// code that imports only Metanetworks keeps seeing them.
-@_exported import WeightSpace
+import WeightSpace
 
 // `WeightSpaceVariables` is `FeedforwardWeightSpace<Variable>`, defined in the WeightSpace module
 // beside `WeightSpaceFeatures`; this file holds the protocols metanetwork layers and models
