@@ -128,14 +128,7 @@ public final class ChannelDropout: Module, FoldedWeightSpaceLayer {
         super.init()
     }
 
-    private func mask(_ shape: [Int]) -> Tensor {
-        let keep = 1 - rate, scale = 1 / keep
-        var m = Tensor(uninitializedShape: shape)
-        m.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
-        }
-        return m
-    }
+    private func mask(_ shape: [Int]) -> Tensor { Dropout.mask(shape: shape, rate: rate, rng: &rng) }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
         guard isTraining, rate > 0 else { return input }

@@ -28,12 +28,18 @@ public final class Dropout: Module, Layer {
     /// (recorded as a constant on `x`'s tape); otherwise returns `x`. Advances the layer's generator.
     public func callAsFunction(_ x: Variable) -> Variable {
         guard isTraining, rate > 0 else { return x }
+        let mask = Self.mask(shape: x.shape, rate: rate, rng: &rng)
+        return x * (x.tape?.constant(mask) ?? Variable(mask))
+    }
+
+    /// An inverted-dropout mask of `shape`: each entry 0 with probability `rate`, else 1/(1 − rate),
+    /// drawn in order from `rng` (every dropout layer in SwiftNFN draws its masks here).
+    public static func mask(shape: [Int], rate: Float, rng: inout SeededGenerator) -> Tensor {
         let keep = 1 - rate, scale = 1 / keep
-        var mask = Tensor(uninitializedShape: x.shape)
+        var mask = Tensor(uninitializedShape: shape)
         mask.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
         }
-        let m = x.tape?.constant(mask) ?? Variable(mask)
-        return x * m
+        return mask
     }
 }
