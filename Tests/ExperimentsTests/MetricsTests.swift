@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Tensors
-import Experiments
+@testable import Experiments
 import Training
 #if canImport(FoundationXML)
 import FoundationXML
@@ -66,5 +66,30 @@ import FoundationXML
         }
         #expect(scatter.contains("&lt;test &amp; check&gt;"))
         #expect(scatter.components(separatedBy: "<circle").count - 1 == 3)
+    }
+
+    @Test func axesTickAtRoundValues() {
+        // The values a report once labelled 0.0284, 0.235, 0.442 and −0.55, 7.97, 16.5.
+        let accuracy = SVGPlot.axis([0.0284, 0.442])
+        #expect(accuracy.ticks.map { SVGPlot.label($0, step: accuracy.step) } == ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5"])
+        let epochs = SVGPlot.axis([1, 16], integer: true)
+        #expect(epochs.ticks.map { SVGPlot.label($0, step: epochs.step) } == ["0", "5", "10", "15", "20"])
+        #expect(SVGPlot.axis([1, 30], integer: true).ticks == [0, 10, 20, 30])
+        let few = SVGPlot.axis([1, 3], integer: true)
+        #expect(few.step == 1 && few.ticks == [1, 2, 3])
+        let tau = SVGPlot.axis([-0.12, 0.71])
+        #expect(tau.ticks.map { SVGPlot.label($0, step: tau.step) } == ["-0.2", "0.0", "0.2", "0.4", "0.6", "0.8"])
+        let flat = SVGPlot.axis([0.5, 0.5])
+        #expect(flat.ticks.first! < 0.5 && flat.ticks.last! > 0.5)
+    }
+
+    @Test func learningCurvesMarkTheBestEpochAndKeepTheLegendOutside() {
+        let svg = SVGPlot.lines([.init(name: "hnp", points: [(1, 0.2), (2, 0.5), (3, 0.4)], marked: 2)],
+                                title: "validation τ", xLabel: "epoch", yLabel: "τ", integerX: true, width: 640)
+        #expect(svg.contains("best epoch"))
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 2)   // the marked point and its legend key
+        // The plot area ends left of the legend's text.
+        #expect(svg.contains("<rect x=\"70.0\" y=\"44.0\" width=\"550.0\""))
+        #expect(svg.contains("width=\"\(640 + 30 + 75)\""))   // room for "best epoch" beside the plot
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Experiments
+@testable import Experiments
 import Training
 #if canImport(FoundationXML)
 import FoundationXML
@@ -20,7 +20,14 @@ import FoundationXML
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-report-\(UUID())")
         defer { try? FileManager.default.removeItem(at: dir) }
         let files = try report.write(to: dir)
-        #expect(Set(files.map(\.lastPathComponent)) == ["results.json", "results.md", "scatter-cnn-hnp.svg", "learning-curves-cnn.svg"])
+        let plots = ["scatter-cnn-hnp", "learning-curves-cnn"]
+        // A PNG beside each SVG exactly when Debian's rsvg-convert is installed.
+        let pngs = PNGRenderer.converter == nil ? [] : plots.map { $0 + ".png" }
+        #expect(Set(files.map(\.lastPathComponent)) == Set(["results.json", "results.md"] + plots.map { $0 + ".svg" } + pngs))
+        if PNGRenderer.converter != nil {
+            let png = try Data(contentsOf: dir.appendingPathComponent("scatter-cnn-hnp.png"))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let back = try decoder.decode(ExperimentReport.self, from: Data(contentsOf: dir.appendingPathComponent("results.json")))

@@ -122,16 +122,21 @@ public struct ExperimentReport: Codable, Sendable {
             let slug = "\(r.zoo)-\(r.model)".lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
             if let p = r.predictions, let a = r.actual, !p.isEmpty {
                 let svg = SVGPlot.scatter(x: a, y: p, title: "\(r.model) on \(r.zoo): τ = \(Self.fmt(r.metrics["tau"]))",
+                                          subtitle: "R² = \(Self.fmt(r.metrics["r2"])), \(p.count) test members",
                                           xLabel: "true test accuracy", yLabel: "predicted")
                 files.append(("scatter-\(String(slug)).svg", Data(svg.utf8)))
             }
         }
         for zoo in Array(Set(results.map(\.zoo))).sorted() {
             let series = results.filter { $0.zoo == zoo && !$0.learningCurve.isEmpty }.map { r in
-                SVGPlot.Series(name: r.model, points: r.learningCurve.map { (Double($0.epoch), $0.validationMetric) })
+                SVGPlot.Series(name: r.model, points: r.learningCurve.map { (Double($0.epoch), $0.validationMetric) },
+                               marked: Double(r.bestEpoch))
             }
             if !series.isEmpty {
-                let svg = SVGPlot.lines(series, title: "validation τ per epoch — \(zoo)", xLabel: "epoch", yLabel: "validation metric")
+                let tasks = Set(results.filter { $0.zoo == zoo }.map(\.task))
+                let metric = tasks.count == 1 ? Self.validationMetricName(task: tasks.first ?? "") : "validation metric"
+                let svg = SVGPlot.lines(series, title: "\(metric) per epoch — \(zoo)", xLabel: "epoch", yLabel: metric,
+                                        integerX: true)
                 files.append(("learning-curves-\(zoo).svg", Data(svg.utf8)))
             }
         }
@@ -145,6 +150,16 @@ public struct ExperimentReport: Codable, Sendable {
             }
             written.append(url)
         }
-        return written
+        return written + PNGRenderer.renderBeside(written.filter { $0.pathExtension == "svg" })
+    }
+
+    /// The validation metric's name for a task's learning curves.
+    static func validationMetricName(task: String) -> String {
+        switch task {
+        case ExperimentTask.generalization.rawValue: return "validation τ"
+        case ExperimentTask.inrClassification.rawValue: return "validation accuracy"
+        case ExperimentTask.inrEditing.rawValue: return "validation −MSE"
+        default: return "validation metric"
+        }
     }
 }
