@@ -164,6 +164,15 @@ func configurationError(_ body: () throws -> Void) -> String? {
         #expect(c.reportEntries["zoo_epochs"] == "1,2" && c.reportEntries["model"] == "hnp")
     }
 
+    @Test func everyResultCarriesTheRecipeKeysFromTheTable() throws {
+        let recipe = MetanetworkTrainingConfiguration(epochs: 7, batchSize: 5, optimizer: .adamw, learningRate: 0.002, seed: 9)
+        let split = try DataSplit(count: 20, seed: 0)
+        let entries = recipe.reportEntries(size: .small, split: split)
+        #expect(entries == ["epochs": "7", "batch_size": "5", "optimizer": "adamw", "learning_rate": "0.002",
+                            "weight_decay": "0.0", "patience": "10", "seed": "9", "size": "small",
+                            "train/val/test": "\(split.train.count)/\(split.validation.count)/\(split.test.count)"])
+    }
+
     @Test func eachTaskPicksItsImplementationByZooFamily() {
         #expect(ObjectIdentifier(ExperimentTask.generalization.implementation(for: .cnn)) == ObjectIdentifier(FeedforwardGeneralization.self))
         #expect(ObjectIdentifier(ExperimentTask.generalization.implementation(for: .mlp)) == ObjectIdentifier(FeedforwardGeneralization.self))

@@ -11,6 +11,9 @@ public struct ConfigurationKey: Sendable {
     public let isRequired: Bool
     /// A one-line description (`nfn train --help`, Docs).
     public let help: String
+    /// Whether the key belongs to the training recipe and model size — the part of a result's
+    /// configuration every task reports (``MetanetworkTrainingConfiguration/reportEntries(size:split:)``).
+    public let isRecipe: Bool
 
     let decode: @Sendable (inout ExperimentConfiguration, KeyedDecodingContainer<AnyCodingKey>) throws -> Void
     let encode: @Sendable (ExperimentConfiguration, inout KeyedEncodingContainer<AnyCodingKey>) throws -> Void
@@ -20,21 +23,22 @@ public struct ConfigurationKey: Sendable {
 
     /// A key for a property that always has a value.
     init<V: ConfigurationValue>(_ name: String, _ path: WritableKeyPath<ExperimentConfiguration, V> & Sendable,
-                                required: Bool = false, help: String) {
-        self.init(name, required: required, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
+                                required: Bool = false, recipe: Bool = false, help: String) {
+        self.init(name, required: required, recipe: recipe, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
     }
 
     /// A key for an optional property (left out of files and reports when nil).
     init<V: ConfigurationValue>(_ name: String, _ path: WritableKeyPath<ExperimentConfiguration, V?> & Sendable, help: String) {
-        self.init(name, required: false, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
+        self.init(name, required: false, recipe: false, help: help, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 })
     }
 
     /// The one place that turns a getter and a setter into every use of a key.
-    private init<V: ConfigurationValue>(_ name: String, required: Bool, help: String,
+    private init<V: ConfigurationValue>(_ name: String, required: Bool, recipe: Bool, help: String,
                                         get: @escaping @Sendable (ExperimentConfiguration) -> V?,
                                         set: @escaping @Sendable (inout ExperimentConfiguration, V) -> Void) {
         self.name = name
         isRequired = required
+        isRecipe = recipe
         self.help = help
         let key = AnyCodingKey(name)
         decode = { c, container in
