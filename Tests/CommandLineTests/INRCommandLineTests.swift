@@ -18,6 +18,12 @@ struct INRCommandLineTests {
         #expect(evaluate.status == 0, "\(evaluate.stderr)")
         #expect(try jsonObject(evaluate.stdout)["metrics"] as? [String: Double] == metrics)
 
+        // The finished run in a comparison table: the task's metric is MSE.
+        let report = try runNFN(["report", out.path, "--out", out.appendingPathComponent("comparison").path])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("| inr-editing |") && report.stdout.contains("| mse |"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("comparison/comparison-mse.svg").path))
+
         // A wrong edit name fails with the valid ones listed, before anything is written.
         let bad = try runNFN(["train", "--task", "inr-editing", "--edit", "blur", "--model", "np", "--zoo", zoo,
                               "--out", out.appendingPathComponent("bad").path])

@@ -41,4 +41,31 @@ import FoundationXML
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).allSatisfy { !$0.contains(".tmp") })
     }
+
+    @Test func runsCombineIntoMeanAndSpreadPerModel() throws {
+        func run(_ model: String, seed: Int, tau: Double) throws -> URL {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-compare-\(UUID())")
+            let r = ModelResult(model: model, zoo: "cnn", task: "generalization", parameters: 10, trainingSeconds: 1,
+                                epochs: 1, bestEpoch: 1, metrics: ["tau": tau], configuration: ["seed": "\(seed)"])
+            try ExperimentReport(title: "run", results: [r]).write(to: dir)
+            return dir
+        }
+        let runs = [try run("hnp", seed: 0, tau: 0.6), try run("statnn", seed: 0, tau: 0.5), try run("hnp", seed: 1, tau: 0.7)]
+        defer { for r in runs { try? FileManager.default.removeItem(at: r) } }
+        let comparison = try RunComparison(runs: runs)
+        #expect(comparison.rows.map(\.model) == ["hnp", "statnn"])
+        let hnp = comparison.rows[0]
+        #expect(hnp.values == [0.6, 0.7] && hnp.seeds == ["0", "1"] && abs(hnp.mean - 0.65) < 1e-12)
+        #expect(abs((hnp.standardDeviation ?? 0) - 0.0707107) < 1e-6)
+        #expect(comparison.rows[1].standardDeviation == nil)
+        #expect(comparison.markdown.contains("| generalization | cnn | hnp | tau | 0.650 ± 0.071 | 2 | 0, 1 | 10 |"))
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-compare-out-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let files = try comparison.write(to: out).map(\.lastPathComponent)
+        #expect(Set(files).isSuperset(of: ["comparison.md", "comparison.json", "comparison-tau.svg"]))
+        let svg = try String(contentsOf: out.appendingPathComponent("comparison-tau.svg"), encoding: .utf8)
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 3)
+        // A folder that is not a finished run is an error naming it.
+        #expect(throws: ExperimentError.self) { try RunComparison(runs: [out]) }
+    }
 }

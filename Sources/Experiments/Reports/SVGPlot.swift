@@ -152,4 +152,33 @@ public enum SVGPlot {
         }
         return frame.svg(title: title, subtitle: nil, xLabel: xLabel, yLabel: yLabel, body: body)
     }
+
+    /// A strip chart: one column per category, a dot per value and a bar at the mean — the spread
+    /// of a metric over seeds, per model.
+    public static func strip(categories: [String], values: [[Double]], title: String, yLabel: String,
+                             width: Double = 560, height: Double = 400) -> String {
+        let n = Swift.max(categories.count, 1)
+        var frame = Frame(width: Swift.max(width, 140 + Double(n) * 90), height: height,
+                          x: ([0, Double(n)], 1), y: axis(values.flatMap { $0 }))
+        frame.bottom = 70
+        let f = { (v: Double) in String(format: "%.1f", v) }
+        var body = ""
+        for (k, (name, column)) in zip(categories, values).enumerated() {
+            let color = palette[k % palette.count], center = Double(k) + 0.5
+            let finite = column.filter(\.isFinite)
+            for (j, v) in finite.enumerated() {
+                // Spread the dots of one column sideways so that equal values stay visible.
+                let offset = finite.count > 1 ? (Double(j) / Double(finite.count - 1) - 0.5) * 0.3 : 0
+                body += "<circle cx=\"\(f(frame.px(center + offset)))\" cy=\"\(f(frame.py(v)))\" r=\"4\" fill=\"\(color)\" fill-opacity=\"0.7\"/>"
+            }
+            if !finite.isEmpty {
+                let mean = finite.reduce(0, +) / Double(finite.count)
+                body += "<line x1=\"\(f(frame.px(center - 0.3)))\" y1=\"\(f(frame.py(mean)))\" x2=\"\(f(frame.px(center + 0.3)))\" y2=\"\(f(frame.py(mean)))\" stroke=\"#333\" stroke-width=\"2\"/>"
+            }
+            body += "<text x=\"\(f(frame.px(center)))\" y=\"\(f(frame.height - frame.bottom + 18))\" font-size=\"12\" text-anchor=\"middle\">\(escape(name))</text>"
+        }
+        // Categories are labelled under their columns; the numeric x ticks of the frame are not used.
+        frame.x = ([], 1)
+        return frame.svg(title: title, subtitle: nil, xLabel: "", yLabel: yLabel, body: body)
+    }
 }
