@@ -7,10 +7,15 @@ import Metanetworks
 
 /// What `nfn check-equivariance` reports for one model.
 public struct EquivarianceReport: Codable, Sendable, Equatable {
+    /// The model name.
     public var model: String
+    /// The weight space the model was built for (`small-cnn-zoo`, `small-transformer-zoo`).
     public var architecture: String
+    /// The model's trainable parameters.
     public var parameters: Int
+    /// Random group elements tried per group.
     public var trials: Int
+    /// Seeds the weights and the group elements.
     public var seed: UInt64
     /// max over trials of |f(gU) − f(U)| / max|f(U)|, by group.
     public var invariance_max_rel_dev: [String: Float]
@@ -67,6 +72,10 @@ public enum TransformerEquivarianceRunner {
     /// Whether `name` names a transformer metanetwork.
     public static func isTransformerModel(_ name: String) -> Bool { TransformerMetanetworkKind(rawValue: name) != nil }
 
+    /// Builds transformer metanetwork `name` (small), evaluates it on 3 random transformers and on
+    /// `trials` random attention-group moves of them, and reports the largest relative deviation.
+    ///
+    /// - Throws: ``ExperimentError/unknownModel(_:)`` for a name that is not a transformer metanetwork.
     public static func run(_ name: String, trials: Int = 10, seed: UInt64 = 0) throws -> EquivarianceReport {
         guard let kind = TransformerMetanetworkKind(rawValue: name) else { throw ExperimentError.unknownModel(name) }
         var rng = SeededGenerator(seed: seed)

@@ -7,8 +7,11 @@ import TensorIO
 public struct RunComparison: Codable, Sendable {
     /// One model on one zoo: the main metric over the runs that trained it.
     public struct Row: Codable, Sendable, Equatable {
+        /// The task (`generalization`, `inr-classification`, `inr-editing`).
         public var task: String
+        /// The zoo the runs trained on.
         public var zoo: String
+        /// The model name.
         public var model: String
         /// The task's main test metric: `tau` (generalization), `accuracy` (INR classification),
         /// `mse` (INR editing).

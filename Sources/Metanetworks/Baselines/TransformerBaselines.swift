@@ -9,6 +9,7 @@ import WeightSpace
 ///
 /// Invariant to head permutations and to π_O/π_A (statistics of whole tensors), not to GL actions.
 public final class TransformerStatisticsPredictor: Module, TransformerWeightSpaceModel {
+    /// The MLP on the statistics.
     public let head: PredictionMLP
     /// Tensors per member (2 embedding + 8 per block + 4 classifier).
     public let tensorCount: Int
@@ -47,6 +48,7 @@ public final class TransformerStatisticsPredictor: Module, TransformerWeightSpac
 /// The flat-weights MLP baseline for transformer weight spaces: every scalar of a member, in one
 /// vector, into an MLP (not invariant to any symmetry).
 public final class TransformerFlatPredictor: Module, TransformerWeightSpaceModel {
+    /// The MLP on the flattened weights.
     public let head: PredictionMLP
     /// Scalars per member.
     public let inputs: Int
