@@ -1,5 +1,4 @@
 import Foundation
-import TensorIO
 import Training
 
 /// One trained model's line in a results table.
@@ -111,7 +110,6 @@ public struct ExperimentReport: Codable, Sendable {
     /// - Returns: the written file URLs.
     @discardableResult
     public func write(to directory: URL) throws -> [URL] {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var files: [(String, Data)] = []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -140,17 +138,7 @@ public struct ExperimentReport: Codable, Sendable {
                 files.append(("learning-curves-\(zoo).svg", Data(svg.utf8)))
             }
         }
-        var written: [URL] = []
-        for (name, data) in files {
-            let url = directory.appendingPathComponent(name)
-            do {
-                try AtomicFile.write(data, to: url)
-            } catch {
-                throw ExperimentError.invalidArgument("could not write \(url.path): \(error)")
-            }
-            written.append(url)
-        }
-        return written + PNGRenderer.renderBeside(written.filter { $0.pathExtension == "svg" })
+        return try ReportFolder.write(files, to: directory)
     }
 
     /// The validation metric's name for a task's learning curves.

@@ -1,5 +1,4 @@
 import Foundation
-import TensorIO
 
 /// Finished runs side by side (`nfn report RUN...`): every run folder's test result, grouped by
 /// task, zoo and model, with the main metric's mean ± standard deviation over the runs (seeds)
@@ -104,11 +103,6 @@ public struct RunComparison: Codable, Sendable {
     /// - Returns: the files written.
     @discardableResult
     public func write(to directory: URL) throws -> [URL] {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ExperimentError.invalidArgument("cannot create \(directory.path): \(error.localizedDescription)")
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -121,16 +115,6 @@ public struct RunComparison: Codable, Sendable {
                                     title: "test \(metric) per model (each dot one run, bar the mean)", yLabel: metric)
             files.append(("comparison-\(metric).svg", Data(svg.utf8)))
         }
-        var written: [URL] = []
-        for (name, data) in files {
-            let url = directory.appendingPathComponent(name)
-            do {
-                try AtomicFile.write(data, to: url)
-            } catch {
-                throw ExperimentError.invalidArgument("could not write \(url.path): \(error)")
-            }
-            written.append(url)
-        }
-        return written + PNGRenderer.renderBeside(written.filter { $0.pathExtension == "svg" })
+        return try ReportFolder.write(files, to: directory)
     }
 }
