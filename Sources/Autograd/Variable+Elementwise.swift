@@ -36,13 +36,13 @@ extension Variable {
     /// `sin x` elementwise. Pullback: `g · cos x`.
     public func sin() -> Variable {
         let x = value
-        return Variable.record(x.sin(), inputs: [self]) { g in [zipElements(g, x) { $0 * Foundation.cos($1) }] }
+        return Variable.record(x.sin(), inputs: [self]) { g in [g.multipliedByCosine(of: x)] }
     }
 
     /// `cos x` elementwise. Pullback: `−g · sin x`.
     public func cos() -> Variable {
         let x = value
-        return Variable.record(x.cos(), inputs: [self]) { g in [zipElements(g, x) { -$0 * Foundation.sin($1) }] }
+        return Variable.record(x.cos(), inputs: [self]) { g in [g.multipliedByNegativeSine(of: x)] }
     }
 
     /// `tanh x` elementwise. Pullback: `g · (1 − y²)`.

@@ -8,6 +8,9 @@ public enum PixelRange: String, Sendable, CaseIterable, Codable {
     /// `p / 127.5 − 1`, in [−1, 1] — the range the Small CNN Zoo (Unterthiner et al., 2020) used.
     case symmetric
 
+    /// The range's width: 1 for [0, 1], 2 for [−1, 1] (the peak of a PSNR).
+    public var peakToPeak: Float { self == .unit ? 1 : 2 }
+
     /// The value for the byte `p`.
     @inlinable
     public func scale(_ p: UInt8) -> Float {

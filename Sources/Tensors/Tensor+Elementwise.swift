@@ -174,10 +174,32 @@ extension Tensor {
     public func exp() -> Tensor { mapElements { Foundation.exp($0) } }
     /// Elementwise natural logarithm; −∞ at 0 and NaN for negative elements.
     public func log() -> Tensor { mapElements { Foundation.log($0) } }
-    /// Elementwise sine (radians).
-    public func sin() -> Tensor { mapElements { Foundation.sin($0) } }
-    /// Elementwise cosine (radians).
-    public func cos() -> Tensor { mapElements { Foundation.cos($0) } }
+    /// Elementwise sine (radians), vectorised (``VectorSine``).
+    public func sin() -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        VectorSine.sincos(buffer.base, sine: out.buffer.base, cosine: nil, count: count)
+        return out
+    }
+    /// Elementwise cosine (radians), vectorised (``VectorSine``).
+    public func cos() -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        VectorSine.sincos(buffer.base, sine: nil, cosine: out.buffer.base, count: count)
+        return out
+    }
+    /// `self · cos(x)` elementwise (the sine's pullback); shapes must match.
+    public func multipliedByCosine(of x: Tensor) -> Tensor {
+        precondition(shape == x.shape, "multipliedByCosine needs equal shapes, got \(shape) and \(x.shape)")
+        let out = Tensor(uninitializedShape: shape)
+        VectorSine.multiplyByCosine(buffer.base, x.buffer.base, into: out.buffer.base, count: count)
+        return out
+    }
+    /// `−self · sin(x)` elementwise (the cosine's pullback); shapes must match.
+    public func multipliedByNegativeSine(of x: Tensor) -> Tensor {
+        precondition(shape == x.shape, "multipliedByNegativeSine needs equal shapes, got \(shape) and \(x.shape)")
+        let out = Tensor(uninitializedShape: shape)
+        VectorSine.multiplyByNegativeSine(buffer.base, x.buffer.base, into: out.buffer.base, count: count)
+        return out
+    }
     /// Elementwise hyperbolic tangent, in (−1, 1).
     public func tanh() -> Tensor { mapElements { Foundation.tanh($0) } }
     /// Elementwise square root; NaN for negative elements.

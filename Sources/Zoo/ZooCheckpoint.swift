@@ -31,6 +31,10 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
     public var imageIndex: Int?
     /// SIREN: the fitted image's class.
     public var label: Int?
+    /// SIREN: the fit's peak signal-to-noise ratio in dB, 10·log₁₀(peak² / MSE) with peak the
+    /// pixels' peak-to-peak range (1 for [0, 1], 2 for [−1, 1]); absent in zoos written before it
+    /// was recorded.
+    public var psnr: Float?
     /// The shard file (relative to the zoo folder) holding the weights.
     public var shard: String
     /// The common prefix of this checkpoint's tensor names in the shard; the rest is the
@@ -59,7 +63,7 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
         case testLoss = "test_loss"
         case testAccuracy = "test_accuracy"
         case imageIndex = "image_index"
-        case label, shard
+        case label, psnr, shard
         case tensorPrefix = "tensor_prefix"
         case origin
     }
@@ -74,6 +78,11 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
 
     /// The headline metric: test accuracy for classifiers, the fit's MSE (`train_loss`) for SIREN.
     public func metric(for family: ZooFamily) -> Float? { family.isClassifier ? testAccuracy : trainLoss }
+
+    /// 10·log₁₀(peak² / mse), the PSNR of a fit with mean squared error `mse` (nil when not finite).
+    public static func psnr(mse: Float, peak: Float) -> Float? {
+        Optional(Float(10 * Foundation.log10(Double(peak) * Double(peak) / Double(mse)))).finiteOrNil
+    }
 
     /// The canonical order of lines: by member, then epoch.
     public static func canonicalOrder(_ a: ZooCheckpoint, _ b: ZooCheckpoint) -> Bool {

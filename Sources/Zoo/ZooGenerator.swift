@@ -72,13 +72,18 @@ public struct ZooGenerationOptions: Sendable {
     public var workers: Int
     /// Stop after generating this many new members (for tests that simulate an interruption).
     public var maximumNewMembers: Int?
+    /// Members trained together in one member batch (SIREN zoos; nil: chosen by
+    /// ``MemberBatchSize/choose(requested:spec:imageShape:members:workers:)``). Never changes the zoo.
+    public var memberBatch: Int?
     /// Called after each committed member (from a worker thread, one call at a time).
     public var progress: (@Sendable (ZooProgress) -> Void)?
 
     /// Creates options (all members, one worker per core).
     public init(shard: ZooShard? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                maximumNewMembers: Int? = nil, progress: (@Sendable (ZooProgress) -> Void)? = nil) {
+                maximumNewMembers: Int? = nil, memberBatch: Int? = nil,
+                progress: (@Sendable (ZooProgress) -> Void)? = nil) {
         self.shard = shard; self.workers = workers; self.maximumNewMembers = maximumNewMembers
+        self.memberBatch = memberBatch
         self.progress = progress
     }
 }
@@ -155,10 +160,14 @@ public enum ZooGenerator {
         guard options.workers >= 1 else { throw ZooError.invalidSpec("workers must be ≥ 1, got \(options.workers)") }
         if let n = options.maximumNewMembers, n < 0 { throw ZooError.invalidSpec("maximumNewMembers must be ≥ 0") }
         let data = try spec.data.load()
+        // Checked before the disk is touched; the size actually used follows the work left below.
+        _ = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape,
+                                       members: spec.members, workers: options.workers)
         if spec.family == .siren {
             let split = spec.data.imageSplit == .train ? data.train : data.test
-            guard spec.members <= split.count else {
-                throw ZooError.invalidSpec("a SIREN zoo fits one image per member, but the \(spec.data.imageSplit.rawValue) split has only \(split.count) images for \(spec.members) members")
+            let fits = spec.training.fitsPerImage
+            guard spec.members <= split.count * fits else {
+                throw ZooError.invalidSpec("a SIREN zoo fits \(fits) member(s) per image, but the \(spec.data.imageSplit.rawValue) split has only \(split.count) images for \(spec.members) members")
             }
         }
         // Fail on architectures that do not fit the data before touching the disk.
@@ -238,22 +247,28 @@ public enum ZooGenerator {
             SingleThreadedBLAS.enter()
             defer { SingleThreadedBLAS.leave() }
             let remainingAtStart = todo.count
-            try ZooWorkerPool.run(todo, workers: options.workers) { member in
-                let output = try ZooMemberTrainer.train(member: member, spec: spec, data: data)
-                let shardURL = directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))
-                try SafetensorsFile(tensors: output.tensors,
-                                    metadata: ["format": ZooManifest.formatName, "member": "\(member)"]).write(to: shardURL)
-                var lines = Data()
-                for c in output.checkpoints {
-                    lines.append(try c.jsonLine())
-                    lines.append(0x0A)
-                }
-                try collector.commit(output.checkpoints) {
-                    try ZooFileSystem.appendDurably(lines, to: recordsURL)
-                } progress: { generated in
-                    options.progress?(ZooProgress(total: range.count, present: resumed + generated, resumed: resumed,
-                                                  generated: generated, remaining: remainingAtStart - generated,
-                                                  elapsed: Date().timeIntervalSince(start)))
+            let k = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape,
+                                               members: todo.count, workers: options.workers)
+            let batches = stride(from: 0, to: todo.count, by: k).map { Array(todo[$0..<Swift.min($0 + k, todo.count)]) }
+            try ZooWorkerPool.run(Array(batches.indices), workers: options.workers) { b in
+                let members = batches[b]
+                let outputs = try ZooMemberTrainer.train(members: members, spec: spec, data: data)
+                for (member, output) in zip(members, outputs) {
+                    let shardURL = directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))
+                    try SafetensorsFile(tensors: output.tensors,
+                                        metadata: ["format": ZooManifest.formatName, "member": "\(member)"]).write(to: shardURL)
+                    var lines = Data()
+                    for c in output.checkpoints {
+                        lines.append(try c.jsonLine())
+                        lines.append(0x0A)
+                    }
+                    try collector.commit(output.checkpoints) {
+                        try ZooFileSystem.appendDurably(lines, to: recordsURL)
+                    } progress: { generated in
+                        options.progress?(ZooProgress(total: range.count, present: resumed + generated, resumed: resumed,
+                                                      generated: generated, remaining: remainingAtStart - generated,
+                                                      elapsed: Date().timeIntervalSince(start)))
+                    }
                 }
             }
         }

@@ -55,22 +55,63 @@ public enum ZooMemberTrainer {
     /// - Throws: ``ZooError/memberFailed(member:detail:)`` when the member cannot be built or
     ///   trained (architecture and data do not fit, a SIREN member without an image).
     public static func train(member: Int, spec: ZooSpec, data: ZooData) throws -> Output {
+        try train(members: [member], spec: spec, data: data)[0]
+    }
+
+    /// Trains `members` of `spec` on `data`, SIREN members together as one member batch
+    /// (``SIRENMemberBatch``: one strided-batched GEMM per layer over the members), others one
+    /// after another. Each member comes out exactly as ``train(member:spec:data:)`` gives it: no
+    /// operation mixes members (tested), so batching changes speed, never a member.
+    ///
+    /// - Throws: ``ZooError/memberFailed(member:detail:)`` naming the first member that cannot be
+    ///   built or trained.
+    public static func train(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
         SingleThreadedBLAS.enter()
         defer { SingleThreadedBLAS.leave() }
+        if spec.family == .siren { return try fitSIRENs(members: members, spec: spec, data: data) }
+        return try members.map { member in
+            let (model, hp, root) = try makeMember(member, spec: spec, data: data)
+            return try failing(member) {
+                try trainClassifier(member: member, model: model, hyperparameters: hp, spec: spec, data: data, root: root)
+            }
+        }
+    }
+
+    /// The reference path: member `member` trained through the generic tape (``Module/lossAndGradients(_:)``),
+    /// SIREN members included. Member-batched fitting is tested against it; `make bench` times it
+    /// as the one-member-at-a-time baseline.
+    public static func trainOnTape(member: Int, spec: ZooSpec, data: ZooData) throws -> Output {
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
+        let (model, hp, root) = try makeMember(member, spec: spec, data: data)
+        return try failing(member) {
+            if spec.family == .siren {
+                return try fitSIRENOnTape(member: member, model: model, hyperparameters: hp, spec: spec, data: data)
+            }
+            return try trainClassifier(member: member, model: model, hyperparameters: hp, spec: spec, data: data, root: root)
+        }
+    }
+
+    /// Member `member`'s freshly initialised network, hyper-parameters and root generator.
+    private static func makeMember(_ member: Int, spec: ZooSpec, data: ZooData) throws
+        -> (model: Module & Layer, hyperparameters: MemberHyperparameters, root: SeededGenerator) {
         let root = rootGenerator(seed: spec.seed, member: member)
         let hp = spec.space.sample(for: spec.family, using: root.split(stream: 0))
         // A shared start draws from one zoo-wide stream (not any member's), the same for all.
         var initRNG = spec.training.sharedInitialization == true
             ? SeededGenerator(seed: spec.seed).split(stream: sharedInitializationStream)
             : root.split(stream: 1)
+        let model = try failing(member) {
+            try ZooModels.make(spec: spec, hyperparameters: hp, imageShape: data.imageShape,
+                               classes: data.classCount, rng: &initRNG)
+        }
+        return (model, hp, root)
+    }
+
+    /// Runs `body`, turning a non-zoo error into ``ZooError/memberFailed(member:detail:)``.
+    private static func failing<T>(_ member: Int, _ body: () throws -> T) throws -> T {
         do {
-            let model = try ZooModels.make(spec: spec, hyperparameters: hp, imageShape: data.imageShape,
-                                           classes: data.classCount, rng: &initRNG)
-            if spec.family == .siren {
-                return try fitSIREN(member: member, model: model, hyperparameters: hp, spec: spec, data: data)
-            }
-            return try trainClassifier(member: member, model: model, hyperparameters: hp, spec: spec, data: data,
-                                       root: root)
+            return try body()
         } catch let error as ZooError {
             throw error
         } catch {
@@ -82,16 +123,24 @@ public enum ZooMemberTrainer {
     private struct Recorder {
         let member: Int
         let hyperparameters: MemberHyperparameters
+        /// SIREN: the fitted image and its class, and the pixels' peak-to-peak range for PSNR.
+        var imageIndex: Int? = nil
+        var label: Int? = nil
+        var psnrPeak: Float? = nil
         var checkpoints: [ZooCheckpoint] = []
         var tensors: [String: Tensor] = [:]
 
+        init(member: Int, hyperparameters: MemberHyperparameters) {
+            self.member = member; self.hyperparameters = hyperparameters
+        }
+
         mutating func record(_ epoch: Int, model: Module, diverged: Bool = false, trainLoss: Float? = nil,
-                             trainAccuracy: Float? = nil, testLoss: Float? = nil, testAccuracy: Float? = nil,
-                             imageIndex: Int? = nil, label: Int? = nil) {
-            let c = ZooCheckpoint(member: member, epoch: epoch, hyperparameters: hyperparameters, diverged: diverged,
+                             trainAccuracy: Float? = nil, testLoss: Float? = nil, testAccuracy: Float? = nil) {
+            var c = ZooCheckpoint(member: member, epoch: epoch, hyperparameters: hyperparameters, diverged: diverged,
                                   trainLoss: diverged ? nil : trainLoss, trainAccuracy: diverged ? nil : trainAccuracy,
                                   testLoss: diverged ? nil : testLoss, testAccuracy: diverged ? nil : testAccuracy,
                                   imageIndex: imageIndex, label: label)
+            if let peak = psnrPeak, let mse = c.trainLoss { c.psnr = ZooCheckpoint.psnr(mse: mse, peak: peak) }
             checkpoints.append(c)
             for (path, value) in model.parameterValues() { tensors[c.tensorPrefix + path] = value }
         }
@@ -145,18 +194,85 @@ public enum ZooMemberTrainer {
         return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
     }
 
-    private static func fitSIREN(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
-                                 spec: ZooSpec, data: ZooData) throws -> Output {
+    /// What a SIREN member fits: image `member / refits` of the spec's split (re-fits of one
+    /// image are consecutive members), as pixel targets `[H·W, C]`, and its recorder.
+    private static func sirenFit(member: Int, hyperparameters hp: MemberHyperparameters, spec: ZooSpec,
+                                 data: ZooData) throws -> (target: Tensor, recorder: Recorder, optimizer: Optimizer) {
         let split = spec.data.imageSplit == .train ? data.train : data.test
-        guard member < split.count else {
-            throw ZooError.memberFailed(member: member, detail: "a SIREN zoo fits image i of the \(spec.data.imageSplit.rawValue) split, which has only \(split.count) images")
+        let index = member / spec.training.fitsPerImage
+        guard index < split.count else {
+            throw ZooError.memberFailed(member: member, detail: "a SIREN zoo with \(spec.training.fitsPerImage) fit(s) per image fits image \(index) of the \(spec.data.imageSplit.rawValue) split, which has only \(split.count) images")
         }
-        let image = split.image(at: member)
-        let label = split.labels[member]
-        let coordinates = SIRENRenderer.coordinates(height: split.height, width: split.width)
-        let target = ZooModels.pixelTargets(image)
+        var recorder = Recorder(member: member, hyperparameters: hp)
+        recorder.imageIndex = index
+        recorder.label = split.labels[index]
+        recorder.psnrPeak = spec.data.pixelRange.peakToPeak
         let (optimizerKind, learningRate) = try trainingChoices(member: member, hp)
         let optimizer = optimizerKind.make(learningRate: Float(learningRate), weightDecay: Float(hp.l2 ?? 0))
+        return (ZooModels.pixelTargets(split.image(at: index)), recorder, optimizer)
+    }
+
+    /// The SIREN grid of the spec's split.
+    private static func sirenCoordinates(spec: ZooSpec, data: ZooData) -> Tensor {
+        let split = spec.data.imageSplit == .train ? data.train : data.test
+        return SIRENRenderer.coordinates(height: split.height, width: split.width)
+    }
+
+    /// Fits SIREN members together (see ``SIRENMemberBatch``); step for step what
+    /// ``fitSIRENOnTape(member:model:hyperparameters:spec:data:)`` does for one.
+    private static func fitSIRENs(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
+        var models: [SIREN] = [], targets: [Tensor] = [], recorders: [Recorder] = [], optimizers: [Optimizer] = []
+        for member in members {
+            let (model, hp, _) = try makeMember(member, spec: spec, data: data)
+            guard let siren = model as? SIREN else {
+                throw ZooError.memberFailed(member: member, detail: "a SIREN zoo member is not a SIREN")
+            }
+            let fit = try sirenFit(member: member, hyperparameters: hp, spec: spec, data: data)
+            models.append(siren); targets.append(fit.target); recorders.append(fit.recorder); optimizers.append(fit.optimizer)
+        }
+        let batch = try SIRENMemberBatch(members: models, coordinates: sirenCoordinates(spec: spec, data: data))
+        let epochs = spec.training.sortedCheckpointEpochs
+        let wanted = Set(epochs)
+        let last = epochs.last ?? 0
+        var active = [Bool](repeating: true, count: models.count)
+        func fitLosses() -> [Float] {
+            batch.gatherParameters()
+            batch.forward()
+            return batch.losses(targets: targets)
+        }
+        if wanted.contains(0) {
+            let losses = fitLosses()
+            for k in models.indices { recorders[k].record(0, model: models[k], trainLoss: losses[k]) }
+        }
+        var step = 0
+        while step < last, active.contains(true) {
+            step += 1
+            let losses = fitLosses()
+            let gradients = batch.gradients(targets: targets)
+            for k in models.indices where active[k] {
+                guard losses[k].isFinite else {
+                    // Diverged: the remaining checkpoints keep the weights of this moment; the
+                    // member leaves the batch's updates (its NaNs never reach another member).
+                    for e in epochs where e >= step { recorders[k].record(e, model: models[k], diverged: true) }
+                    active[k] = false
+                    continue
+                }
+                optimizers[k].step(models[k], gradients: gradients[k])
+            }
+            if wanted.contains(step) {
+                let after = fitLosses()
+                for k in models.indices where active[k] { recorders[k].record(step, model: models[k], trainLoss: after[k]) }
+            }
+        }
+        return recorders.map { Output(checkpoints: $0.checkpoints, tensors: $0.tensors) }
+    }
+
+    private static func fitSIRENOnTape(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+                                       spec: ZooSpec, data: ZooData) throws -> Output {
+        let fit = try sirenFit(member: member, hyperparameters: hp, spec: spec, data: data)
+        let (target, optimizer) = (fit.target, fit.optimizer)
+        var recorder = fit.recorder
+        let coordinates = sirenCoordinates(spec: spec, data: data)
         func mse() -> Float {
             let prediction = model(Variable(coordinates)).value
             return Loss.meanSquaredError(Variable(prediction), target).value.sum()
@@ -164,9 +280,8 @@ public enum ZooMemberTrainer {
         let epochs = spec.training.sortedCheckpointEpochs
         let wanted = Set(epochs)
         let last = epochs.last ?? 0
-        var recorder = Recorder(member: member, hyperparameters: hp)
         model.eval()
-        if wanted.contains(0) { recorder.record(0, model: model, trainLoss: mse(), imageIndex: member, label: label) }
+        if wanted.contains(0) { recorder.record(0, model: model, trainLoss: mse()) }
         var step = 0
         while step < last {
             step += 1
@@ -174,15 +289,11 @@ public enum ZooMemberTrainer {
                 Loss.meanSquaredError(model(tape.constant(coordinates)), target)
             }
             guard loss.isFinite else {
-                for e in epochs where e >= step {
-                    recorder.record(e, model: model, diverged: true, imageIndex: member, label: label)
-                }
+                for e in epochs where e >= step { recorder.record(e, model: model, diverged: true) }
                 break
             }
             optimizer.step(model, gradients: gradients)
-            if wanted.contains(step) {
-                recorder.record(step, model: model, trainLoss: mse(), imageIndex: member, label: label)
-            }
+            if wanted.contains(step) { recorder.record(step, model: model, trainLoss: mse()) }
         }
         return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
     }

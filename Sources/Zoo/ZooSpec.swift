@@ -66,6 +66,13 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
     /// recipes). With a shared start, a member's weights differ from the others' only by what
     /// training put there — for SIREN zoos, the image.
     public var sharedInitialization: Bool?
+    /// SIREN: fits per image (nil: 1). Member `m` fits image `m / refits` from its own
+    /// initialisation, so the re-fits of one image are consecutive members and share its
+    /// `image_index` (which splits group by).
+    public var refits: Int?
+
+    /// SIREN: fits per image, ``refits`` or 1.
+    public var fitsPerImage: Int { refits ?? 1 }
 
     /// Creates a training spec.
     public init(epochs: Int, checkpointEpochs: [Int], batchSize: Int = 128, evaluationBatchSize: Int = 1000,
@@ -82,6 +89,7 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
         case warmupEpochs = "warmup_epochs"
         case cosineDecay = "cosine_decay"
         case sharedInitialization = "shared_initialization"
+        case refits
     }
 
     /// The checkpoint epochs sorted, without duplicates.
@@ -167,6 +175,10 @@ public struct ZooSpec: Codable, Sendable, Equatable {
             throw ZooError.invalidSpec("batch sizes must be ≥ 1")
         }
         guard training.warmupEpochs >= 0 else { throw ZooError.invalidSpec("training.warmup_epochs must be ≥ 0") }
+        if let r = training.refits {
+            guard family == .siren else { throw ZooError.invalidSpec("training.refits applies to SIREN zoos only") }
+            guard (1...1000).contains(r) else { throw ZooError.invalidSpec("training.refits must be in 1...1000, got \(r)") }
+        }
         try data.validate()
         try space.validate(for: family)
         switch family {

@@ -81,6 +81,12 @@ struct ZooGenerate: ParsableCommand {
     @Flag(help: "Start every member from the same initial weights (drawn from --seed); e.g. SIRENs that differ only by their image.")
     var sharedInit = false
 
+    @Option(help: "SIREN: fits per image, each from its own initialisation (re-fits of one image share its image_index).")
+    var refits: Int?
+
+    @Option(help: "Members trained together in one member batch (SIREN; default: chosen from the cache budget). Never changes the zoo.")
+    var memberBatch: Int?
+
     @Flag(help: "Print the resolved spec as JSON and exit.")
     var printSpec = false
 
@@ -94,6 +100,7 @@ struct ZooGenerate: ParsableCommand {
         guard out != nil || printSpec else { throw ValidationError("give --out DIR") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         if let n = limit, n < 0 { throw ValidationError("--limit must be ≥ 0") }
+        if let k = memberBatch, k < 1 { throw ValidationError("--member-batch must be at least 1") }
     }
 
     /// The spec from --spec and the options.
@@ -132,6 +139,7 @@ struct ZooGenerate: ParsableCommand {
         if let v = testLimit { s.data.testLimit = v }
         if let v = batchSize { s.training.batchSize = v }
         if sharedInit { s.training.sharedInitialization = true }
+        if let r = refits { s.training.refits = r }
         return s
     }
 
@@ -143,11 +151,19 @@ struct ZooGenerate: ParsableCommand {
                 return
             }
             let shardValue = try shard.map { try ZooShard(parsing: $0, strategy: shardStrategy) }
-            let showProgress = !quiet && !output.json && isatty(STDERR_FILENO) != 0
-            var options = ZooGenerationOptions(shard: shardValue, workers: workers, maximumNewMembers: limit)
+            let terminal = isatty(STDERR_FILENO) != 0
+            let showProgress = !quiet && !output.json && terminal
+            var options = ZooGenerationOptions(shard: shardValue, workers: workers, maximumNewMembers: limit,
+                                               memberBatch: memberBatch)
             if showProgress {
                 options.progress = { @Sendable (p: ZooProgress) in
                     FileHandle.standardError.write(Data(("\r\u{1B}[K" + p.line).utf8))
+                }
+            } else if !quiet {
+                // Logs (Slurm, CI): whole lines, every 5% of the members or every minute.
+                let log = ProgressLog()
+                options.progress = { @Sendable (p: ZooProgress) in
+                    if let line = log.line(for: p) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
                 }
             }
             let report = try ZooGenerator.generate(spec: s, into: URL(fileURLWithPath: out!), options: options)
@@ -310,5 +326,24 @@ struct ZooExport: ParsableCommand {
         } catch {
             fail(error)
         }
+    }
+}
+
+/// Decides when a generation run in a log (stderr not a terminal) prints a progress line: every
+/// 5% of the members, at least once a minute, and at the end.
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastPrinted = Date()
+    private var lastCount = 0
+
+    func line(for p: ZooProgress) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        let step = Swift.max(1, (p.generated + p.remaining) / 20)
+        let now = Date()
+        guard p.remaining == 0 || p.generated - lastCount >= step || now.timeIntervalSince(lastPrinted) >= 60 else { return nil }
+        lastPrinted = now
+        lastCount = p.generated
+        return "progress: " + p.line
     }
 }

@@ -4,7 +4,7 @@ import CBenchBLAS
 
 // nfn-bench: SwiftNFN benchmark ratios. Usage:
 //   nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only]
-//             [--only NAME-PREFIX]
+//             [--only NAME-PREFIX] [--zoo-only]
 // --metanetworks-only runs only the metanetwork cases; --only also keeps just the metanetwork
 // cases whose name starts with NAME-PREFIX (e.g. "HNP", "NFT").
 
@@ -14,6 +14,7 @@ var quick = false
 var metanetworks = true
 var metanetworksOnly = false
 var onlyCase: String? = nil
+var zooOnly = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -24,6 +25,7 @@ while let a = args.next() {
     case "--skip-metanetworks": metanetworks = false
     case "--metanetworks-only": metanetworksOnly = true
     case "--only": onlyCase = args.next(); metanetworksOnly = true
+    case "--zoo-only": zooOnly = true; metanetworks = false
     default:
         FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only] [--only NAME-PREFIX]\n".data(using: .utf8)!)
         exit(2)
@@ -37,7 +39,7 @@ let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 var rows: [BenchmarkRow] = []
 
 // 1. sgemm through Tensor.matmul vs OpenBLAS alone (same sizes, same threads, interleaved).
-for n in metanetworksOnly ? [] : quick ? [256] : [64, 256, 1024] {
+for n in metanetworksOnly || zooOnly ? [] : quick ? [256] : [64, 256, 1024] {
     var rng = SeededGenerator(seed: 1)
     let a = Tensor.normal([n, n], rng: &rng), b = Tensor.normal([n, n], rng: &rng)
     var c = [Float](repeating: 0, count: n * n)
@@ -81,7 +83,7 @@ let rounds = quick ? 1 : 3
 var cnnOurs: [Double] = [], mlpOurs: [Double] = [], cnnRatios: [Double] = [], mlpRatios: [Double] = []
 var cnnTorch: [Double] = [], mlpTorch: [Double] = []
 var torchAvailable = true
-for _ in 0..<(metanetworksOnly ? 0 : rounds) {
+for _ in 0..<(metanetworksOnly || zooOnly ? 0 : rounds) {
     let c = median(trainStepSamples(model: cnn, input: cnnInput, labels: labels, repeats: repeats))
     let m = median(trainStepSamples(model: mlp, input: mlpInput, labels: labels, repeats: repeats))
     cnnOurs.append(c); mlpOurs.append(m)
@@ -91,7 +93,7 @@ for _ in 0..<(metanetworksOnly ? 0 : rounds) {
     cnnTorch.append(tc); mlpTorch.append(tm)
     cnnRatios.append(c / tc); mlpRatios.append(m / tm)
 }
-if !metanetworksOnly {
+if !metanetworksOnly && !zooOnly {
     for (name, ours, ref, ratios) in [("Small-CNN-Zoo CNN train step (batch 128)", cnnOurs, cnnTorch, cnnRatios),
                                       ("3-layer MLP 784-256-256-10 train step (batch 128)", mlpOurs, mlpTorch, mlpRatios)] {
         rows.append(BenchmarkRow(name: name, ours_median_ms: median(ours),
@@ -105,7 +107,7 @@ if !metanetworksOnly {
 
 // 3. Zoo throughput: members trained one after another (2 epochs over 4,000 images, batch 64,
 // Adam, then 2,000 test images), the same loop as python/zoo_reference.py.
-if !metanetworksOnly {
+if !metanetworksOnly && !zooOnly {
     var zrng = SeededGenerator(seed: 4)
     let images = 4000, testImages = 2000
     let train = try LabeledImageDataset(name: "bench-random", images: Tensor.normal([images, 1, 28, 28], rng: &zrng),
@@ -139,6 +141,48 @@ if !metanetworksOnly {
                              ratio: available ? median(ratios) : nil,
                              note: String(format: "%.1f members/min/core", oursRate)
                                  + (available ? String(format: " vs %.1f", 60_000 / median(refs)) : "")))
+}
+
+// 3b. SIREN zoo throughput at the zoo's fit recipe (784 pixels, hidden [32, 32], 200 full-batch
+// Adam steps): one member at a time through the tape (the path before member batching), one
+// member batch (K chosen as `nfn zoo generate` chooses it), and PyTorch fitting the same K as one
+// bmm-batched model (python/siren_zoo_reference.py) — all on one core, alternating.
+if !metanetworksOnly {
+    var spec = ZooSpec.defaults(for: .siren)
+    spec.data = ZooDataSpec(kind: .synthetic, pixelRange: .unit, syntheticTrainCount: 512, syntheticTestCount: 16)
+    spec.members = 512
+    let data = try spec.data.load()
+    let k = try MemberBatchSize.choose(requested: nil, spec: spec, imageShape: data.imageShape, members: 512, workers: 1)
+    let tapeMembers = quick ? 2 : 4
+    var tape: [Double] = [], batched: [Double] = [], refs: [Double] = []
+    var available = true
+    let sirenScript = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().appendingPathComponent("siren_zoo_reference.py").path
+    for round in 0..<(quick ? 1 : 3) {
+        let base = round * 64
+        tape.append(median(Clock.samples(repeats: tapeMembers, warmup: 0) {
+            _ = try? ZooMemberTrainer.trainOnTape(member: base, spec: spec, data: data)
+        }))
+        batched.append(median(Clock.samples(repeats: 1, warmup: 0) {
+            _ = try? ZooMemberTrainer.train(members: Array(base..<(base + k)), spec: spec, data: data)
+        }) / Double(k))
+        guard available, let r = pytorchMedians(script: sirenScript, threads: 1, repeats: 1, cases: nil,
+                                                extra: ["--members", "\(k)"]),
+              let ref = r["siren_zoo_member"] else { available = false; continue }
+        refs.append(ref)
+    }
+    rows.append(BenchmarkRow(name: "SIREN zoo member (784 px, [32, 32], 200 Adam steps): member batch of \(k) vs one at a time on the tape, one core",
+                             ours_median_ms: median(batched), reference: "SwiftNFN one member at a time (tape)",
+                             reference_median_ms: median(tape), ratio_kind: "batched time per member ÷ one-at-a-time time (≤ 1 is faster)",
+                             ratio: median(batched) / median(tape),
+                             note: String(format: "%.0f vs %.0f members/min/core (%.1f× faster)", 60_000 / median(batched),
+                                          60_000 / median(tape), median(tape) / median(batched))))
+    rows.append(BenchmarkRow(name: "SIREN zoo member: member batch of \(k) vs PyTorch bmm-batched fit of \(k), one core",
+                             ours_median_ms: median(batched),
+                             reference: available ? "PyTorch CPU (one batched model, per-member Adam)" : "PyTorch (not installed: skipped)",
+                             reference_median_ms: available ? median(refs) : nil,
+                             ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
+                             ratio: available ? median(batched) / median(refs) : nil,
+                             note: available ? String(format: "PyTorch %.0f members/min/core", 60_000 / median(refs)) : nil))
 }
 
 // 4. Metanetwork forward + backward on 32 zoo members, alternating with PyTorch.

@@ -1,0 +1,49 @@
+import Foundation
+
+/// How many members train together in one member batch (``ZooMemberTrainer/train(members:spec:data:)``).
+///
+/// Batching never changes a member (no operation mixes members), so K is free to follow the
+/// machine: large enough that a step's fixed costs are shared, small enough that a batch's
+/// activations stay in cache, and no larger than each worker's share of the work.
+public enum MemberBatchSize {
+    /// The activation memory one batch may use per worker (bytes), about a core's share of a
+    /// last-level cache.
+    public static let cacheBudget = 8 << 20
+    /// The largest automatic K.
+    public static let automaticLimit = 64
+
+    /// Bytes one member adds to a batch: its activations, gradients and parameters (SIREN), or
+    /// nil for families trained one member at a time.
+    public static func bytesPerMember(spec: ZooSpec, imageShape: [Int]) -> Int? {
+        guard spec.family == .siren, imageShape.count == 3 else { return nil }
+        let pixels = imageShape[1] * imageShape[2]
+        let widths = [2] + (spec.architecture.hiddenWidths ?? [32, 32]) + [imageShape[0]]
+        let hidden = widths.dropFirst().dropLast().reduce(0, +)
+        let widest = widths.max() ?? 1
+        let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
+        // pre-activations and sines per hidden layer, outputs, two gradient scratch buffers.
+        let floats = pixels * (2 * hidden + widths.last! + 2 * widest) + 2 * parameters
+        return floats * MemoryLayout<Float>.size
+    }
+
+    /// K for a run: `requested` when given (checked against the machine's memory), else from
+    /// ``cacheBudget``, at most ⌈members / workers⌉ so every worker gets a batch.
+    ///
+    /// - Throws: ``ZooError/invalidSpec(_:)`` when `requested` is below 1, or needs more than half
+    ///   the machine's physical memory (with the number it needed).
+    public static func choose(requested: Int?, spec: ZooSpec, imageShape: [Int], members: Int, workers: Int) throws -> Int {
+        guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape) else { return 1 }
+        if let k = requested {
+            guard k >= 1 else { throw ZooError.invalidSpec("--member-batch must be ≥ 1, got \(k)") }
+            let memory = ProcessInfo.processInfo.physicalMemory / 2
+            let (needed, overflow) = k.multipliedReportingOverflow(by: bytes * Swift.max(workers, 1))
+            guard !overflow, UInt64(needed) <= memory else {
+                let shown = overflow ? "more than \(Int.max) bytes" : String(format: "%.1f GB", Double(needed) / 1e9)
+                throw ZooError.invalidSpec("--member-batch \(k) needs \(shown) for \(workers) worker(s) (\(bytes) bytes per member), more than half this machine's memory (\(String(format: "%.1f GB", Double(memory) / 1e9))); use a smaller K")
+            }
+            return k
+        }
+        let share = (members + Swift.max(workers, 1) - 1) / Swift.max(workers, 1)
+        return Swift.max(1, Swift.min(automaticLimit, cacheBudget / Swift.max(bytes, 1), share))
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import LinearAlgebra
+import Tensors
+import NeuralNetworks
+
+/// K SIRENs of one architecture fitted together on one coordinate grid: their parameters stacked
+/// on a leading member axis, each layer's forward and backward one strided-batched GEMM over the
+/// members, the sines of all members in one vectorised pass.
+///
+/// Fitting SIRENs one at a time spends most of each step building a tape and dispatching a dozen
+/// small operations; here a step is a fixed sequence of BLAS calls over preallocated buffers.
+///
+/// **Same as alone.** Every member's numbers go through the same operations, in the same order,
+/// as the tape-based path (``SIREN`` under ``Module/lossAndGradients(_:)`` with
+/// ``Loss/meanSquaredError(_:_:)``): the same GEMM shapes per member, bias added then multiplied
+/// by ω₀, the same vectorised sine, row-by-row bias sums, the MSE in Double. No operation mixes
+/// members, so a member's weights never depend on which members share its batch (tested).
+final class SIRENMemberBatch {
+    /// The member networks; their parameter values are the master copy the optimizers update.
+    let members: [SIREN]
+    /// `[inputs, hidden…, outputs]`.
+    let widths: [Int]
+    let frequency: Float
+    /// P, the coordinate count.
+    let pixels: Int
+    private let coordinates: FloatBuffer                // [P, inputs]
+    private let weights: [FloatBuffer]                  // per layer: [K, out, in]
+    private let biases: [FloatBuffer]                   // per layer: [K, out]
+    private let preActivations: [FloatBuffer]           // hidden layers: [K, P, out], ω₀(h·Wᵀ + b)
+    private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the above
+    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], cos of the same (for the backward)
+    private let outputs: FloatBuffer                    // [K, P, outputs]
+    private var upstream: FloatBuffer                   // gradient scratch, [K, P, max width]
+    private var downstream: FloatBuffer
+    private let weightGradients: [FloatBuffer]
+    private let biasGradients: [FloatBuffer]
+    /// Each layer's (weight, bias) parameter paths in the members' modules.
+    private let parameterPaths: [(weight: String, bias: String)]
+
+    var count: Int { members.count }
+    private var layerCount: Int { widths.count - 1 }
+
+    /// - Throws: ``ZooError/invalidSpec(_:)`` when the members' architectures differ or the
+    ///   coordinates do not match the input width.
+    init(members: [SIREN], coordinates: Tensor) throws {
+        guard let first = members.first else { throw ZooError.invalidSpec("a SIREN member batch needs at least one member") }
+        func widthsOf(_ s: SIREN) -> [Int] {
+            (s.hidden.map { $0.linear.inFeatures }) + [s.output.inFeatures, s.output.outFeatures]
+        }
+        let widths = widthsOf(first)
+        guard members.allSatisfy({ widthsOf($0) == widths && $0.hidden.allSatisfy { $0.frequency == first.hidden.first?.frequency } }) else {
+            throw ZooError.invalidSpec("the SIRENs of a member batch must share one architecture and ω₀")
+        }
+        guard coordinates.rank == 2, coordinates.shape[1] == widths[0] else {
+            throw ZooError.invalidSpec("coordinates \(coordinates.shape) do not match the SIREN input width \(widths[0])")
+        }
+        self.members = members
+        self.widths = widths
+        frequency = first.hidden.first?.frequency ?? 1
+        pixels = coordinates.shape[0]
+        self.coordinates = FloatBuffer(coordinates.scalars)
+        let k = members.count, p = pixels
+        let layers = widths.count - 1
+        weights = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1] * widths[$0]) }
+        biases = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1]) }
+        weightGradients = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1] * widths[$0]) }
+        biasGradients = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1]) }
+        preActivations = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
+        activations = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
+        cosines = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
+        outputs = FloatBuffer(count: k * p * widths[layers])
+        let widest = widths.max() ?? 1
+        upstream = FloatBuffer(count: k * p * widest)
+        downstream = FloatBuffer(count: k * p * widest)
+        let paths = Dictionary(uniqueKeysWithValues: first.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
+        let dense = first.hidden.map(\.linear) + [first.output]
+        var resolved: [(String, String)] = []
+        for layer in dense {
+            guard let w = paths[ObjectIdentifier(layer.weight)], let b = layer.bias.flatMap({ paths[ObjectIdentifier($0)] }) else {
+                throw ZooError.invalidSpec("a SIREN layer without a bias cannot be batched")
+            }
+            resolved.append((w, b))
+        }
+        parameterPaths = resolved
+    }
+
+    /// Copies the members' current parameter values into the stacked buffers.
+    func gatherParameters() {
+        for (k, member) in members.enumerated() {
+            for (l, layer) in (member.hidden.map(\.linear) + [member.output]).enumerated() {
+                let wCount = widths[l + 1] * widths[l], bCount = widths[l + 1]
+                layer.weight.value.withUnsafeBufferPointer { (weights[l].base + k * wCount).update(from: $0.baseAddress!, count: wCount) }
+                layer.bias?.value.withUnsafeBufferPointer { (biases[l].base + k * bCount).update(from: $0.baseAddress!, count: bCount) }
+            }
+        }
+    }
+
+    /// Runs every member on the grid (after ``gatherParameters()``).
+    func forward() {
+        let k = count, p = pixels, layers = layerCount
+        for l in 0..<layers {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            let hidden = l < layers - 1
+            let out = hidden ? preActivations[l].base : outputs.base
+            let input = l == 0 ? coordinates.base : activations[l - 1].base
+            BLAS.gemmStridedBatched(.none, .transpose, m: p, n: fanOut, k: fanIn,
+                                    a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
+                                    b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                                    c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
+            for member in 0..<k {
+                let bias = biases[l].base + member * fanOut
+                var row = out + member * p * fanOut
+                for _ in 0..<p {
+                    if hidden {
+                        for o in 0..<fanOut { row[o] = (row[o] + bias[o]) * frequency }
+                    } else {
+                        for o in 0..<fanOut { row[o] = row[o] + bias[o] }
+                    }
+                    row += fanOut
+                }
+            }
+            if hidden {
+                // The cosines come from the same lanes as the tape's pullback computes them.
+                VectorSine.sincos(preActivations[l].base, sine: activations[l].base, cosine: cosines[l].base,
+                                  count: k * p * fanOut)
+            }
+        }
+    }
+
+    /// Each member's mean squared error against its target `[P, outputs]` (after ``forward()``),
+    /// accumulated in Double like ``Loss/meanSquaredError(_:_:)``.
+    func losses(targets: [Tensor]) -> [Float] {
+        let n = pixels * widths[layerCount]
+        return (0..<count).map { member in
+            targets[member].withUnsafeBufferPointer { t in
+                var total: Double = 0
+                let base = outputs.base + member * n
+                for i in 0..<n {
+                    let d = base[i] - t[i]
+                    total += Double(d) * Double(d)
+                }
+                return Float(total / Double(Swift.max(n, 1)))
+            }
+        }
+    }
+
+    /// The gradients of each member's MSE with respect to its parameters, by parameter path (after
+    /// ``forward()``).
+    func gradients(targets: [Tensor]) -> [[String: Tensor]] {
+        let k = count, p = pixels, layers = layerCount
+        let outWidth = widths[layers]
+        let n = p * outWidth
+        let scale = 2 * Float(1) / Float(Swift.max(n, 1))
+        // dL/dY = (Y − T)·2/n, per member.
+        for member in 0..<k {
+            targets[member].withUnsafeBufferPointer { t in
+                let y = outputs.base + member * n, g = upstream.base + member * n
+                for i in 0..<n { g[i] = (y[i] - t[i]) * scale }
+            }
+        }
+        for l in stride(from: layers - 1, through: 0, by: -1) {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            let g = upstream.base
+            if l < layers - 1 {
+                // Through the sine, then the factor ω₀.
+                let size = k * p * fanOut
+                let c = cosines[l].base
+                for i in 0..<size { g[i] = (g[i] * c[i]) * frequency }
+            }
+            // Bias: the rows' sum, accumulated row by row.
+            for member in 0..<k {
+                let d = biasGradients[l].base + member * fanOut
+                for o in 0..<fanOut { d[o] = 0 }
+                var row = g + member * p * fanOut
+                for _ in 0..<p {
+                    for o in 0..<fanOut { d[o] = d[o] + row[o] }
+                    row += fanOut
+                }
+            }
+            // Weight: Gᵀ·input per member.
+            let input = l == 0 ? coordinates.base : activations[l - 1].base
+            BLAS.gemmStridedBatched(.transpose, .none, m: fanOut, n: fanIn, k: p,
+                                    a: g, lda: fanOut, strideA: p * fanOut,
+                                    b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
+                                    c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
+            if l > 0 {
+                // The input's gradient, G·W, is the next layer's upstream.
+                BLAS.gemmStridedBatched(.none, .none, m: p, n: fanIn, k: fanOut,
+                                        a: g, lda: fanOut, strideA: p * fanOut,
+                                        b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                                        c: downstream.base, ldc: fanIn, strideC: p * fanIn, batch: k)
+                swap(&upstream, &downstream)
+            }
+        }
+        return (0..<k).map { member in
+            var out: [String: Tensor] = [:]
+            for l in 0..<layers {
+                let fanIn = widths[l], fanOut = widths[l + 1]
+                out[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
+                out[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: member * fanOut)
+            }
+            return out
+        }
+    }
+}
+
+/// A fixed-size, owned Float buffer (the batch's parameters and activations live as long as it).
+final class FloatBuffer {
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: Swift.max(count, 1))
+        base.initialize(repeating: 0, count: Swift.max(count, 1))
+    }
+
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { if let src = $0.baseAddress { base.update(from: src, count: values.count) } }
+    }
+
+    deinit { base.deallocate() }
+
+    /// A copy of `count(shape)` elements from `offset` as a tensor.
+    func tensor(shape: [Int], offset: Int) -> Tensor {
+        var t = Tensor(uninitializedShape: shape)
+        let n = t.count
+        t.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: n) }
+        return t
+    }
+}

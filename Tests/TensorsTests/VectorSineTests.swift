@@ -1,0 +1,45 @@
+import XCTest
+import Foundation
+@testable import Tensors
+
+final class VectorSineTests: XCTestCase {
+    /// Against Double-precision sin/cos over the range SIREN pre-activations use and beyond the
+    /// reduction limit (where the kernel falls back to Foundation).
+    func testMatchesDoublePrecisionSineAndCosine() {
+        var rng = SeededGenerator(seed: 3)
+        var xs: [Float] = (0..<20_000).map { _ in Float.random(in: -200...200, using: &rng) }
+        xs += (0..<2_000).map { _ in Float.random(in: -8192...8192, using: &rng) }
+        xs += [0, -0, .pi, -.pi, .pi / 2, 1e-30, 8191.9, 8192.5, 1e6, -3e7]
+        let x = Tensor(xs)
+        let s = x.sin(), c = x.cos()
+        var worst: Double = 0
+        for (i, v) in xs.enumerated() {
+            worst = max(worst, abs(Double(s[flat: i]) - Foundation.sin(Double(v))), abs(Double(c[flat: i]) - Foundation.cos(Double(v))))
+        }
+        XCTAssertLessThan(worst, 4e-7, "largest absolute error \(worst)")
+    }
+
+    /// A value's result does not depend on where it sits in the buffer (tail padding, lane position).
+    func testResultIndependentOfPosition() {
+        var rng = SeededGenerator(seed: 5)
+        let values: [Float] = (0..<37).map { _ in Float.random(in: -60...60, using: &rng) }
+        let whole = Tensor(values).sin()
+        for start in 0..<values.count {
+            let part = Tensor(Array(values[start...])).sin()
+            for k in 0..<part.count { XCTAssertEqual(part[flat: k].bitPattern, whole[flat: start + k].bitPattern) }
+        }
+    }
+
+    func testNonFiniteInputs() {
+        let s = Tensor([.nan, .infinity, -.infinity]).sin()
+        for i in 0..<3 { XCTAssertTrue(s[flat: i].isNaN) }
+    }
+
+    func testPullbackKernelsMatchProducts() {
+        var rng = SeededGenerator(seed: 9)
+        let x = Tensor.normal([3, 11], rng: &rng) * 20
+        let g = Tensor.normal([3, 11], rng: &rng)
+        XCTAssertEqual(g.multipliedByCosine(of: x).scalars, (g * x.cos()).scalars)
+        XCTAssertEqual(g.multipliedByNegativeSine(of: x).scalars, (-(g * x.sin())).scalars)
+    }
+}
