@@ -5,7 +5,8 @@
 #   slurm-one-node.sh WORKDIR
 #
 # nfn must be on PATH; the ZOO_* variables the job scripts read are passed on to them (sbatch
-# exports the environment). SLURM_TEST_TASKS (default 3) is the array size. Afterwards
+# exports the environment). SLURM_TEST_TASKS (default 3) is the array size; the jobs get
+# SLURM_TEST_JOB_TIMEOUT seconds (default 240) to finish. Afterwards
 # WORKDIR/scratch/cnn-zoo/part-K are the shards, WORKDIR/work/cnn-zoo the merged zoo and
 # WORKDIR/logs the jobs' output.
 #
@@ -191,10 +192,11 @@ while [ -n "$(squeue -h -j "$array_job,$merge_job" -o %i 2> /dev/null)" ]; do
     sleep 0.5
 done
 
-# Every array task and the merge job must have completed with exit code 0.
-ok=1
+# Every array task and the merge job must be listed, and have completed with exit code 0.
+ok=1 listed=0
 while read -r line; do
     [ -n "$line" ] || continue
+    listed=$((listed + 1))
     id=$(grep -o '^JobId=[0-9]*' <<< "$line"); task=$(grep -o 'ArrayTaskId=[0-9]*' <<< "$line")
     st=$(grep -o 'JobState=[A-Z_]*' <<< "$line"); code=$(grep -o 'ExitCode=[0-9:]*' <<< "$line")
     log "$id ${task:-} $st $code"
@@ -204,6 +206,5 @@ if [ $ok = 0 ]; then
     for f in "$workdir"/logs/*; do log "--- $f"; cat "$f" >&2; done
     fail "a job did not complete"
 fi
-completed=$(scontrol show job -o "$array_job" | grep -c 'JobState=COMPLETED')
-[ "$completed" = "$tasks" ] || fail "$completed of $tasks array tasks completed"
+[ "$listed" = $((tasks + 1)) ] || fail "scontrol listed $listed jobs, not the $tasks array tasks and the merge job"
 log "all $tasks array tasks and the merge job completed in ${SECONDS}s"
