@@ -5,7 +5,8 @@
 
 SWIFT        ?= swift
 CONFIG       ?= release
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev dataset-fashion-mnist
+# slurm-wlm and munge: the one-node Slurm that tests the documented job array (Docs/slurm).
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev dataset-fashion-mnist slurm-wlm munge
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: all setup build test demo bench clean
