@@ -24,8 +24,8 @@ setup:
 build: setup
 	$(SWIFT) build -c $(CONFIG)
 
-# Tests build in release mode: the numerical tests (training runs, gradient checks) are
-# 20–50× faster than in debug, which keeps the suite well inside its time budget.
+# Tests build in release mode: numeric code runs several times faster than in debug (2–5× on
+# the training steps measured in Docs/UsingSwiftNFN.md), which keeps the suite inside its time budget.
 # -enable-testing lets `@testable import` see internal helpers in optimised builds.
 # The import check fails the build when a target imports a module it does not declare.
 # The documentation's Swift examples are regenerated as test sources first, so an example that
