@@ -85,6 +85,9 @@ let package = Package(
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                             "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
+        // Every ```swift block of README.md and Docs/, compiled (Scripts/doc-snippets.sh writes
+        // Generated/ from the articles) and, where it needs no files, run.
+        .testTarget(name: "DocSnippetTests", dependencies: ["SwiftNFN"] + modules.map { .target(name: $0) }),
         // End-to-end tests of the `nfn` executable (run as a process).
         .testTarget(name: "CommandLineTests", dependencies: ["Datasets", "Training", "Zoo", "Experiments", "_TestSupport"]),
     ]

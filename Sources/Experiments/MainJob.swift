@@ -77,10 +77,14 @@ public enum MainJob {
             let dir = o.cacheDirectory.appendingPathComponent("\(name)\(o.quick ? "-quick" : "")-seed\(spec.seed)")
             log("[\(name)] generating or reusing \(spec.members) members in \(dir.path)")
             let step = Swift.max(1, spec.members / 10)
+            let zooStart = Date()
             let z = try ZooGenerator.generate(spec: spec, into: dir, options: ZooGenerationOptions(workers: o.workers) { p in
                 if p.present % step == 0 || p.remaining == 0 { log("[\(name)] \(p.line)") }
             })
             log("[\(name)] \(z.members) members ready (\(z.generated) trained now)")
+            // The zoo's cost, beside the results it led to (0 trained: the cache was reused).
+            let zooSeconds = String(format: "%.1f", Date().timeIntervalSince(zooStart))
+            report.notes.append("\(name): \(z.members) members ready in \(zooSeconds) s, \(z.generated) of them trained in this run with \(o.workers) worker(s)")
             let (notes, results) = try runZoo(space, name: name, directory: dir, spec: spec, models: models, options: o,
                                               configuration: config, size: size, log: log)
             report.notes += notes
@@ -89,6 +93,8 @@ public enum MainJob {
         report.notes += claimChecks(report.results)
         report.notes.append(String(format: "total wall time %.1f s, %d worker(s), BLAS threads %d", Date().timeIntervalSince(start), o.workers, BLAS.threadCount))
         try report.write(to: o.reportDirectory)
+        // The results page the README quotes (Docs/MainJobResults.md after a full `make demo`).
+        try MainJobSummary(report: report).write(to: o.reportDirectory.appendingPathComponent(MainJobSummary.fileName))
         return report
     }
 

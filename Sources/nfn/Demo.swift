@@ -7,7 +7,8 @@ struct Demo: ParsableCommand {
         abstract: "The main job: build (or reuse) a Fashion-MNIST CNN zoo and a transformer zoo, train the baselines and the equivariant metanetworks to predict test accuracy from weights, and print the comparison and robustness tables.",
         discussion: """
         Zoos are cached in --cache and reused on the next run; the report folder (results.json, \
-        results.md, SVG plots) goes to --report. --quick runs a small version in about 3 minutes.
+        results.md, summary.md, SVG plots) goes to --report. --quick runs a small version in about 3 minutes. \
+        --rewrite-summary only rewrites summary.md from the results.json of a finished --report folder.
         """)
 
     @Flag(help: "Small zoos and short training (about 3 minutes on 2 cores).")
@@ -28,6 +29,9 @@ struct Demo: ParsableCommand {
     @Option(help: "Zoo members trained concurrently.")
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(help: "Run nothing: rewrite summary.md of the --report folder from its results.json.")
+    var rewriteSummary = false
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -35,6 +39,17 @@ struct Demo: ParsableCommand {
     }
 
     func run() throws {
+        if rewriteSummary {
+            do {
+                let directory = URL(fileURLWithPath: report)
+                let url = directory.appendingPathComponent(MainJobSummary.fileName)
+                try MainJobSummary(reportDirectory: directory).write(to: url)
+                print("Wrote \(url.path)")
+            } catch {
+                fail(error)
+            }
+            return
+        }
         var o = MainJob.Options()
         o.quick = quick
         o.seed = seed
@@ -46,7 +61,7 @@ struct Demo: ParsableCommand {
             let r = try MainJob.run(o) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             if output.json { try printJSON(r); return }
             print(r.markdown)
-            print("Report written to \(report)/ (results.json, results.md, SVG plots)")
+            print("Report written to \(report)/ (results.json, results.md, summary.md, SVG plots)")
         } catch {
             fail(error)
         }

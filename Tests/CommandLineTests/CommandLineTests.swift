@@ -104,6 +104,19 @@ import Datasets
         for file in ["results.json", "results.md", "learning-curves-cnn-zoo-quick-seed0.svg"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report/\(file)").path), "\(file)")
         }
+        // The results page (Docs/MainJobResults.md after a full run) states every model's τ, and
+        // --rewrite-summary renders the same page again from results.json alone.
+        let pageURL = dir.appendingPathComponent("report/summary.md")
+        let page = try String(contentsOf: pageURL, encoding: .utf8)
+        for result in results {
+            if let metrics = result["metrics"] as? [String: Any], let tau = metrics["tau"] as? Double, tau.isFinite {
+                #expect(page.contains(String(format: "%.3f", tau)), "\(result["model"] ?? "?"): τ \(tau) not on the page")
+            }
+        }
+        try FileManager.default.removeItem(at: pageURL)
+        let rewrite = try runNFN(["demo", "--rewrite-summary", "--report", dir.appendingPathComponent("report").path])
+        #expect(rewrite.status == 0, "\(rewrite.stderr)")
+        #expect(try String(contentsOf: pageURL, encoding: .utf8) == page)
         // The second run reuses the cached zoos.
         let again = try runNFN(["demo", "--quick", "--cache", dir.appendingPathComponent("cache").path,
                                 "--report", dir.appendingPathComponent("report2").path])
