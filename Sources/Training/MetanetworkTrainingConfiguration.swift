@@ -38,12 +38,13 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         func bad(_ m: String) -> TrainingError { .invalidConfiguration(m) }
         // Upper bounds too: these come from flags and files, and an unbounded epoch count is a
         // run that never ends.
-        guard epochs >= 1, epochs <= Self.maximumEpochs else { throw bad("epochs must be in 1...\(Self.maximumEpochs), got \(epochs)") }
-        guard batchSize >= 1, batchSize <= Self.maximumBatchSize else {
-            throw bad("batch_size must be in 1...\(Self.maximumBatchSize), got \(batchSize)")
-        }
+        guard epochs >= 1 else { throw bad("epochs must be ≥ 1, got \(epochs)") }
+        guard epochs <= Self.maximumEpochs else { throw bad("epochs must be ≤ \(Self.maximumEpochs), got \(epochs)") }
+        guard batchSize >= 1 else { throw bad("batch_size must be ≥ 1, got \(batchSize)") }
+        guard batchSize <= Self.maximumBatchSize else { throw bad("batch_size must be ≤ \(Self.maximumBatchSize), got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning_rate must be a finite number > 0, got \(learningRate)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be a finite number ≥ 0, got \(weightDecay)") }
-        guard patience >= 0, patience <= Self.maximumEpochs else { throw bad("patience must be in 0...\(Self.maximumEpochs), got \(patience)") }
+        guard patience >= 0 else { throw bad("patience must be ≥ 0, got \(patience)") }
+        guard patience <= Self.maximumEpochs else { throw bad("patience must be ≤ \(Self.maximumEpochs), got \(patience)") }
     }
 }
