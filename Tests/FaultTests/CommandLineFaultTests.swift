@@ -154,7 +154,7 @@ struct CommandLineFaultTests {
         config.out = run.path
         try config.write(to: run.appendingPathComponent(ExperimentRunner.configurationFileName))
         try Data("checkpoint".utf8).write(to: run.appendingPathComponent(ExperimentRunner.checkpointFileName))
-        try Data("{}".utf8).write(to: run.appendingPathComponent("results.json"))
+        try JSONEncoder().encode(ExperimentReport(title: "a finished run")).write(to: run.appendingPathComponent("results.json"))
         return run
     }
 
@@ -174,6 +174,8 @@ struct CommandLineFaultTests {
         ("export both outputs to one file", ["zoo", "export", "ZOO", "--out", "OTHER/x", "--csv", "OTHER/x"], ["both"]),
         ("generate into a folder of other files", ["zoo", "generate", "--family", "cnn", "--dataset", "synthetic", "--members", "2", "--out", "OTHER"], ["refusing to overwrite"]),
         ("merge into an existing zoo", ["zoo", "merge", "ZOO", "ZOO"], ["ZOO"]),
+        ("report into a zoo", ["report", "RUN", "--out", "ZOO"], ["zoo folder"]),
+        ("report over a file", ["report", "RUN", "--out", "FILE"], ["is a file"]),
         ("generate into a run folder", ["zoo", "generate", "--family", "cnn", "--dataset", "synthetic", "--members", "2", "--out", "RUN"], ["refusing to overwrite"]),
     ]
 

@@ -107,8 +107,11 @@ public struct RunComparison: Codable, Sendable {
     /// installed, into `directory` (created if needed).
     ///
     /// - Returns: the files written.
+    /// - Throws: ``ExperimentError/invalidArgument(_:)`` for a folder that is (or is inside) a zoo,
+    ///   or is a file: nfn never writes into a zoo.
     @discardableResult
     public func write(to directory: URL) throws -> [URL] {
+        try ExperimentRunner.checkOutputLocation(directory, option: "--out")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
