@@ -58,6 +58,9 @@ import Experiments
             expectError(ModuleError.self, mentioning: ["invalid input"], "\(kind) logits on \(name)") {
                 _ = try FeedforwardZooWeights.logits(of: model, on: x, tape: nil)
             }
+            expectError(ModuleError.self, mentioning: ["invalid input"], "\(kind) INR logits on \(name)") {
+                _ = try INRClassificationExperiment.logits(model: model, features: x, indices: [0, 1])
+            }
         } else {
             let y = try model.checkedPredict(x)
             #expect(y.shape == [2, 1] && y.scalars.allSatisfy(\.isFinite), "\(kind) on \(name): \(y.shape)")
