@@ -38,6 +38,9 @@ import Zoo
         (["spec", "data", "synthetic_train_count"], Int.max, "synthetic_train_count"),
         (["spec", "data", "synthetic_test_count"], -5, "synthetic_test_count"),
         (["format_version"], Int.max, "format_version"),
+        (["shard"], ["index": Int.max, "count": Int.max, "strategy": "contiguous"], "shard"),
+        (["shard"], ["index": 3, "count": 2, "strategy": "contiguous"], "shard 3/2"),
+        (["shard"], ["index": 0, "count": Int.max, "strategy": "strided"], "shard 0/"),
         (["spec", "members"], "many", "members"),
         (["classes"], -3, "classes"),
     ]
@@ -45,7 +48,8 @@ import Zoo
     static func edit(_ object: inout [String: Any], _ path: [String], _ value: Any) -> Bool {
         guard let key = path.first else { return false }
         if path.count == 1 {
-            guard object[key] != nil else { return false }
+            // `shard` is left out of an unsharded zoo's manifest; every other field must exist.
+            guard object[key] != nil || key == "shard" else { return false }
             object[key] = value
             return true
         }
