@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Metanetworks", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks", "WeightSpace"]),
         .target(name: "Training", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
         .target(name: "Zoo", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
-                                            "Datasets", "Training"]),
+                                            "Datasets", "Training", "CNFNZlib"]),
         .target(name: "Experiments", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks",
                                                     "WeightSpace", "Metanetworks", "Datasets", "Training", "Zoo",
                                                     .product(name: "Yams", package: "Yams")]),
@@ -88,6 +88,11 @@ let package = Package(
         // Every ```swift block of README.md and Docs/, compiled (Scripts/doc-snippets.sh writes
         // Generated/ from the articles) and, where it needs no files, run.
         .testTarget(name: "DocSnippetTests", dependencies: ["SwiftNFN"] + modules.map { .target(name: $0) }),
+        // Reliability on hostile input: generated truncations, bit flips and field overrides for every
+        // loader, hostile flags and destinations for the CLI (run with deadlines), mismatched
+        // weight spaces for the library API.
+        .testTarget(name: "FaultTests", dependencies: ["Tensors", "TensorIO", "NeuralNetworks", "WeightSpace", "Metanetworks",
+                                                       "Datasets", "Zoo", "Experiments", "_TestSupport"]),
         // End-to-end tests of the `nfn` executable (run as a process).
         .testTarget(name: "CommandLineTests", dependencies: ["Datasets", "Training", "Zoo", "Experiments", "_TestSupport"]),
     ]

@@ -1,5 +1,6 @@
 import CNFNZlib
 import Foundation
+import TensorIO
 
 /// gzip compression and decompression through the system zlib.
 ///
@@ -30,16 +31,18 @@ public enum Gzip {
     /// `.gz` but does not start with them is reported as corrupt. Any other file is returned as is,
     /// so plain (already decompressed) IDX or CIFAR files are accepted too.
     ///
-    /// - Throws: ``DatasetError/fileNotFound(file:)``, ``DatasetError/io(file:detail:)`` or
+    /// - Throws: ``DatasetError/fileNotFound(file:)``, ``DatasetError/io(file:detail:)`` (also for
+    ///   something that is not a regular file, such as a FIFO) or
     ///   ``DatasetError/corruptGzip(file:detail:)``, each naming the file.
     public static func readFile(at url: URL) throws -> Data {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.fileNotFound(file: path) }
         let raw: Data
         do {
-            raw = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw DatasetError.io(file: path, detail: "cannot read file: \(error.localizedDescription)")
+            // A regular file only: a FIFO named like a data file would block the open forever.
+            raw = try RegularFile.read(url, limit: Int.max, mapped: true)
+        } catch TensorIOError.io(_, let detail) {
+            throw DatasetError.io(file: path, detail: detail)
         }
         if isGzip(raw) { return try decompress(raw, source: path) }
         if url.pathExtension.lowercased() == "gz" {

@@ -110,24 +110,16 @@ extension SafetensorsFile {
 
     /// Reads a safetensors file.
     ///
-    /// The file is memory-mapped when the system allows it and its tensors are copied into
-    /// `Float` storage.
+    /// The file is memory-mapped and its tensors are copied into `Float` storage. Anything but a
+    /// regular file (a FIFO, a device) is refused before it is read.
     ///
-    /// - Throws: ``TensorIOError`` naming the file: `.io` if it cannot be read, or any validation
-    ///   error listed on ``SafetensorsFile``.
+    /// - Throws: ``TensorIOError`` naming the file: `.io` if it is missing, not a regular file or
+    ///   cannot be read, or any validation error listed on ``SafetensorsFile`` (a repeated tensor
+    ///   name in the header is `.malformedHeader`).
     /// - Complexity: O(file size).
     public static func read(from url: URL) throws -> SafetensorsFile {
-        let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TensorIOError.io(file: path, detail: "no such file")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw TensorIOError.io(file: path, detail: "cannot read file: \(error.localizedDescription)")
-        }
-        return try SafetensorsFile(data: data, source: path)
+        // A regular file only (a FIFO would block the open forever), mapped rather than copied.
+        try SafetensorsFile(data: try MappedFile.data(contentsOf: url), source: url.path)
     }
 
     /// Parses safetensors bytes held in memory.
@@ -297,6 +289,11 @@ struct RawHeader: Decodable {
         }
         guard String(data: bytes, encoding: .utf8) != nil else {
             throw TensorIOError.malformedHeader(file: file, detail: "the header is not valid UTF-8")
+        }
+        // JSONDecoder keeps one of two values of a repeated key without a word; a header naming a
+        // tensor twice is ambiguous, so it is refused.
+        if let problem = StructureScan.jsonProblem(bytes, maximumDepth: 64) {
+            throw TensorIOError.malformedHeader(file: file, detail: "\(problem)")
         }
         do {
             return try JSONDecoder().decode(RawHeader.self, from: bytes)

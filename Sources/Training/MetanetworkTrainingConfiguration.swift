@@ -25,16 +25,26 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         self.learningRate = learningRate; self.weightDecay = weightDecay; self.patience = patience; self.seed = seed
     }
 
+    /// The most epochs (and the longest patience) a run may ask for.
+    public static let maximumEpochs = 100_000
+    /// The largest batch size a run may ask for.
+    public static let maximumBatchSize = 1 << 20
+
     /// Checks every value; the message names the key as run configurations spell it
     /// (`batch_size`, `learning_rate`).
     ///
     /// - Throws: ``TrainingError/invalidConfiguration(_:)``.
     public func validate() throws {
         func bad(_ m: String) -> TrainingError { .invalidConfiguration(m) }
+        // Upper bounds too: these come from flags and files, and an unbounded epoch count is a
+        // run that never ends.
         guard epochs >= 1 else { throw bad("epochs must be ≥ 1, got \(epochs)") }
+        guard epochs <= Self.maximumEpochs else { throw bad("epochs must be ≤ \(Self.maximumEpochs), got \(epochs)") }
         guard batchSize >= 1 else { throw bad("batch_size must be ≥ 1, got \(batchSize)") }
+        guard batchSize <= Self.maximumBatchSize else { throw bad("batch_size must be ≤ \(Self.maximumBatchSize), got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw bad("learning_rate must be a finite number > 0, got \(learningRate)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be a finite number ≥ 0, got \(weightDecay)") }
         guard patience >= 0 else { throw bad("patience must be ≥ 0, got \(patience)") }
+        guard patience <= Self.maximumEpochs else { throw bad("patience must be ≤ \(Self.maximumEpochs), got \(patience)") }
     }
 }

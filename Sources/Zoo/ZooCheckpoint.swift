@@ -43,6 +43,10 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
     /// Imported checkpoints: where in the source they came from (`weights.npy row 1234`, a file
     /// name); `nil` for generated ones.
     public var origin: String?
+    /// The CRC-32 of the member's shard file as 8 hexadecimal digits (``ZooChecksum``), the same on
+    /// all its lines; `nil` in zoos written before checksums were recorded, whose shards are then
+    /// checked only by re-evaluation.
+    public var shardCRC32: String?
 
     /// Creates a record; non-finite metrics become `nil`, the shard and tensor prefix follow from the member and epoch.
     public init(member: Int, epoch: Int, hyperparameters: MemberHyperparameters, diverged: Bool,
@@ -66,6 +70,7 @@ public struct ZooCheckpoint: Codable, Sendable, Equatable, Hashable {
         case label, psnr, shard
         case tensorPrefix = "tensor_prefix"
         case origin
+        case shardCRC32 = "shard_crc32"
     }
 
     /// `weights-NNNNN.safetensors` (the member id, zero-padded to at least 5 digits): one shard per member.
@@ -178,7 +183,8 @@ public struct ZooManifest: Codable, Sendable, Equatable {
     public static func read(from directory: URL) throws -> ZooManifest {
         let url = directory.appendingPathComponent(ZooLayout.manifest)
         guard FileManager.default.fileExists(atPath: url.path) else { throw ZooError.notAZoo(directory: directory.path) }
-        let data = try ZooFileSystem.read(url)
+        let data = try ZooFileSystem.read(url, limit: ZooFileSystem.maximumJSONFileSize)
+        try ZooFileSystem.checkJSONStructure(data) { ZooError.corruptManifest(file: url.path, detail: $0) }
         let manifest: ZooManifest
         do {
             manifest = try JSONDecoder().decode(ZooManifest.self, from: data)
@@ -194,8 +200,11 @@ public struct ZooManifest: Codable, Sendable, Equatable {
         do { try manifest.spec.validate() } catch {
             throw ZooError.corruptManifest(file: url.path, detail: "\(error)")
         }
-        guard manifest.imageShape.count == 3, manifest.imageShape.allSatisfy({ $0 >= 1 }), manifest.classes >= 1 else {
-            throw ZooError.corruptManifest(file: url.path, detail: "image_shape must be [channels, height, width] and classes ≥ 1")
+        guard manifest.imageShape.count == 3, manifest.imageShape.allSatisfy({ $0 >= 1 && $0 <= ZooLimits.imageSide }) else {
+            throw ZooError.corruptManifest(file: url.path, detail: "image_shape \(manifest.imageShape) must be [channels, height, width], each in 1...\(ZooLimits.imageSide)")
+        }
+        guard manifest.classes >= 1, manifest.classes <= ZooLimits.classes else {
+            throw ZooError.corruptManifest(file: url.path, detail: "classes \(manifest.classes) is outside 1...\(ZooLimits.classes)")
         }
         return manifest
     }

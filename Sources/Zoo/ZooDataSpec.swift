@@ -140,6 +140,7 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
             let testAll = try IDXDataset.load(images: te.images, labels: te.labels, name: "\(name)/test", pixelRange: pixelRange)
             // Both splits use the larger class count, so a test set missing the top class still fits.
             let classes = Swift.max(trainAll.classCount, testAll.classCount)
+            try Self.checkInferredClasses(classes, train: trainAll, trainLabels: tr.labels, test: testAll, testLabels: te.labels)
             train = try LabeledImageDataset(name: trainAll.name, images: trainAll.images, labels: trainAll.labels,
                                             classCount: classes, pixelRange: pixelRange)
             test = try LabeledImageDataset(name: testAll.name, images: testAll.images, labels: testAll.labels,
@@ -157,6 +158,34 @@ public struct ZooDataSpec: Codable, Sendable, Equatable {
         if let n = trainLimit { train = train.prefix(n) }
         if let n = testLimit { test = test.prefix(n) }
         return ZooData(train: train, test: test)
+    }
+}
+
+extension ZooDataSpec {
+    /// Refuses a class count inferred from generic IDX labels (the largest label + 1) that the
+    /// labels do not support: more than ``ZooLimits/classes``, or a class below it without a single
+    /// training example.
+    ///
+    /// Why: one stray label (200 in a 10-class set) would otherwise give every member a 201-way
+    /// output layer and a zoo that looks fine; a gap in the training labels is the signature of
+    /// such a label, and the error names it.
+    static func checkInferredClasses(_ classes: Int, train: LabeledImageDataset, trainLabels: URL,
+                                     test: LabeledImageDataset, testLabels: URL) throws {
+        let (file, labels) = test.classCount > train.classCount ? (testLabels, test.labels) : (trainLabels, train.labels)
+        let top = labels.indices.max { labels[$0] < labels[$1] }
+        let described = top.map { "label \(labels[$0]) of example \($0)" } ?? "the labels"
+        guard classes <= ZooLimits.classes else {
+            throw DatasetError.invalidLabel(file: file.path, detail: "\(described) implies \(classes) classes, above the limit of \(ZooLimits.classes)")
+        }
+        var seen = [Bool](repeating: false, count: classes)
+        for label in train.labels { seen[label] = true }
+        let empty = seen.indices.filter { !seen[$0] }
+        guard empty.isEmpty else {
+            let listed = empty.count > 6 ? "\(empty[0])…\(empty[empty.count - 1]) (\(empty.count) classes)" : empty.map(String.init).joined(separator: ", ")
+            throw DatasetError.invalidLabel(
+                file: file.path,
+                detail: "\(described) implies \(classes) classes, but classes \(listed) have no training example; the labels must be 0..<C with every class present (a stray label?)")
+        }
     }
 }
 

@@ -88,14 +88,27 @@ enum ZooFileSystem {
         }
     }
 
-    /// Reads a whole file, mapping a missing file and other failures to ``ZooError/io(file:detail:)``.
-    static func read(_ url: URL) throws -> Data {
+    /// Reads a whole regular file of at most `limit` bytes (``RegularFile``: a FIFO or device is
+    /// refused, never opened blocking), mapping a missing file and other failures to
+    /// ``ZooError/io(file:detail:)``.
+    static func read(_ url: URL, limit: Int = RegularFile.defaultLimit) throws -> Data {
         do {
-            return try Data(contentsOf: url)
-        } catch {
-            let exists = FileManager.default.fileExists(atPath: url.path)
-            throw ZooError.io(file: url.path, detail: exists ? "cannot read: \(error.localizedDescription)" : "no such file")
+            return try RegularFile.read(url, limit: limit)
+        } catch TensorIOError.io(_, let detail) {
+            throw ZooError.io(file: url.path, detail: detail)
         }
+    }
+
+    /// The largest `zoo.json` or spec file read (16 MiB; a real one is a few kilobytes).
+    static let maximumJSONFileSize = 16 << 20
+
+    /// The deepest JSON nesting accepted in zoo files (a real manifest nests 5 levels).
+    static let maximumJSONDepth = 32
+
+    /// Throws `error(detail)` when `data` nests deeper than ``maximumJSONDepth`` or repeats a key
+    /// in one object: `JSONDecoder` would recurse on the first and silently pick one value for the second.
+    static func checkJSONStructure(_ data: Data, _ error: (String) -> ZooError) throws {
+        if let problem = StructureScan.jsonProblem(data, maximumDepth: maximumJSONDepth) { throw error("\(problem)") }
     }
 
     /// Removes temporary files left in `directory` by a killed writer.

@@ -106,6 +106,9 @@ public struct ZooGenerationReport: Codable, Sendable {
     public var generated: Int
     /// Members of the folder whose training diverged.
     public var diverged: Int
+    /// Members found complete whose shard was damaged (checksum mismatch, truncation), dropped and
+    /// trained again by this run.
+    public var damaged: [Int]
     /// Whether the folder's range is complete (and `members.jsonl` canonical).
     public var complete: Bool
     /// Workers used.
@@ -123,7 +126,7 @@ public struct ZooGenerationReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case directory, family, members
         case membersInRange = "members_in_range"
-        case present, resumed, generated, diverged, complete, workers, seconds
+        case present, resumed, generated, diverged, damaged, complete, workers, seconds
         case membersPerMinute = "members_per_minute"
         case metric, summary
     }
@@ -148,7 +151,10 @@ public enum ZooGenerator {
 
     /// Generates (or resumes) the zoo `spec` in `directory`.
     ///
-    /// Rerunning with the same spec resumes: complete members are kept and the rest are trained.
+    /// Rerunning with the same spec resumes: complete members are kept and the rest are trained. A
+    /// member whose shard no longer matches its recorded CRC-32 (or, recorded without one, no
+    /// longer parses with its checkpoints' tensors) counts as missing and is trained again
+    /// (``ZooGenerationReport/damaged``).
     ///
     /// - Throws: ``ZooError`` for an invalid spec, a folder that holds something else or a zoo with
     ///   another spec, shard or data (`specMismatch`), a lock held by another process, or I/O
@@ -157,7 +163,7 @@ public enum ZooGenerator {
     public static func generate(spec: ZooSpec, into directory: URL,
                                 options: ZooGenerationOptions = ZooGenerationOptions()) throws -> ZooGenerationReport {
         try spec.validate()
-        guard options.workers >= 1 else { throw ZooError.invalidSpec("workers must be ≥ 1, got \(options.workers)") }
+        try ZooLimits.checkWorkers(options.workers, option: "workers")
         if let n = options.maximumNewMembers, n < 0 { throw ZooError.invalidSpec("maximumNewMembers must be ≥ 0") }
         let data = try spec.data.load()
         // Checked before the disk is touched; the size actually used follows the work left below.
@@ -228,8 +234,21 @@ public enum ZooGenerator {
 
         // Recover from a crash: drop a cut-off last line and the lines of unfinished members.
         let recordsURL = directory.appendingPathComponent(ZooLayout.records)
-        let log = try ZooRecordLog.load(directory: directory, manifest: manifest)
-        if !log.incompleteMembers.isEmpty || !log.membersMissingShards.isEmpty {
+        var log = try ZooRecordLog.load(directory: directory, manifest: manifest)
+        // A complete member whose shard was damaged after it was committed (truncated, bits
+        // flipped) is dropped and trained again, like an unfinished one.
+        let damaged = damagedMembers(log.checkpoints, in: directory)
+        if !damaged.isEmpty {
+            for member in damaged.keys { try? fm.removeItem(at: directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))) }
+            log.checkpoints.removeAll { damaged[$0.member] != nil }
+            // Mark the zoo incomplete before its records lose the member, so that a kill before
+            // the regeneration leaves a zoo readers take as incomplete, not as damaged.
+            if manifest.complete {
+                manifest.complete = false
+                try ZooFileSystem.atomicWrite(try manifest.encoded(), to: manifestURL)
+            }
+        }
+        if !log.incompleteMembers.isEmpty || !log.membersMissingShards.isEmpty || !damaged.isEmpty {
             try ZooFileSystem.atomicWrite(try ZooRecordLog.canonicalData(log.checkpoints), to: recordsURL)
         } else if log.hasPartialTail {
             try ZooFileSystem.truncate(recordsURL, to: log.completeLength)
@@ -255,14 +274,20 @@ public enum ZooGenerator {
                 let outputs = try ZooMemberTrainer.train(members: members, spec: spec, data: data)
                 for (member, output) in zip(members, outputs) {
                     let shardURL = directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))
-                    try SafetensorsFile(tensors: output.tensors,
-                                        metadata: ["format": ZooManifest.formatName, "member": "\(member)"]).write(to: shardURL)
+                    let shard = try SafetensorsFile(tensors: output.tensors,
+                                                    metadata: ["format": ZooManifest.formatName, "member": "\(member)"]).serialized()
+                    try ZooFileSystem.atomicWrite(shard, to: shardURL)
+                    // The checksum of the bytes written goes on every line of the member, so that
+                    // verify and a later resume find a shard damaged after it was committed.
+                    let crc = ZooChecksum.crc32(of: shard)
+                    var checkpoints = output.checkpoints
+                    for i in checkpoints.indices { checkpoints[i].shardCRC32 = crc }
                     var lines = Data()
-                    for c in output.checkpoints {
+                    for c in checkpoints {
                         lines.append(try c.jsonLine())
                         lines.append(0x0A)
                     }
-                    try collector.commit(output.checkpoints) {
+                    try collector.commit(checkpoints) {
                         try ZooFileSystem.appendDurably(lines, to: recordsURL)
                     } progress: { generated in
                         options.progress?(ZooProgress(total: range.count, present: resumed + generated, resumed: resumed,
@@ -287,11 +312,39 @@ public enum ZooGenerator {
         return ZooGenerationReport(
             directory: directory.path, family: spec.family, members: spec.members, membersInRange: range.count,
             present: presentNow.count, resumed: resumed, generated: collector.generated,
-            diverged: Set(all.filter(\.diverged).map(\.member)).count, complete: complete,
+            diverged: Set(all.filter(\.diverged).map(\.member)).count, damaged: damaged.keys.sorted(), complete: complete,
             workers: options.workers, seconds: seconds,
             membersPerMinute: seconds > 0 ? Double(collector.generated) / seconds * 60 : 0,
             metric: spec.family.isClassifier ? "test_accuracy" : "mse",
             summary: ZooMetricSummary(finals.compactMap { $0.metric(for: spec.family) }))
+    }
+
+    /// The complete members of `checkpoints` whose shard in `directory` does not match its recorded
+    /// CRC-32, or (shards recorded without one) is no longer a readable safetensors file with the
+    /// member's tensors; each with the reason.
+    static func damagedMembers(_ checkpoints: [ZooCheckpoint], in directory: URL) -> [Int: String] {
+        var damaged: [Int: String] = [:]
+        for (member, lines) in Dictionary(grouping: checkpoints, by: \.member) {
+            let url = directory.appendingPathComponent(ZooCheckpoint.shardName(member: member))
+            if let recorded = lines.first?.shardCRC32 {
+                do {
+                    let actual = try ZooChecksum.crc32(ofFile: url)
+                    if actual != recorded.lowercased() { damaged[member] = "CRC-32 \(actual), recorded \(recorded)" }
+                } catch {
+                    damaged[member] = "\(error)"
+                }
+            } else {
+                do {
+                    let file = try SafetensorsFile.read(from: url)
+                    if let missing = lines.first(where: { c in !file.names.contains(where: { $0.hasPrefix(c.tensorPrefix) }) }) {
+                        damaged[member] = "no tensors for epoch \(missing.epoch)"
+                    }
+                } catch {
+                    damaged[member] = "\(error)"
+                }
+            }
+        }
+        return damaged
     }
 
     /// Serialises the appends and keeps the records of the run.

@@ -89,9 +89,41 @@ public struct ZooReader: Sendable {
                 file: directory.appendingPathComponent(ZooCheckpoint.shardName(member: member)).path,
                 referencedBy: directory.appendingPathComponent(ZooLayout.records).path)
         }
+        try Self.requireCompleteRecords(log, manifest: manifest, directory: directory)
         checkpoints = log.checkpoints
         incompleteMembers = log.incompleteMembers
         ignoredPartialLine = log.hasPartialTail
+    }
+
+    /// Throws when `zoo.json` says the zoo is complete but `members.jsonl` is missing, empty,
+    /// cut off or lacks a member of the folder's range.
+    ///
+    /// Why an error here and not an ignored leftover: every writer makes `members.jsonl` whole
+    /// (canonical, all members) *before* it marks the manifest complete, so a crash cannot leave
+    /// this state; the file was truncated, replaced or edited afterwards, and reading on would
+    /// report success on a zoo that lost members.
+    static func requireCompleteRecords(_ log: ZooRecordLog, manifest: ZooManifest, directory: URL) throws {
+        guard manifest.complete else { return }
+        let url = directory.appendingPathComponent(ZooLayout.records)
+        let present = log.completeMemberIDs
+        let absent = manifest.memberIDs.filter { !present.contains($0) }
+        guard absent.isEmpty, !log.hasPartialTail, log.incompleteMembers.isEmpty else {
+            let total = manifest.memberIDs.count
+            if !FileManager.default.fileExists(atPath: url.path) {
+                throw ZooError.io(file: url.path, detail: "no such file, but zoo.json says the zoo is complete with \(total) members")
+            }
+            let listed = absent.prefix(5).map(String.init).joined(separator: ", ") + (absent.count > 5 ? ", …" : "")
+            var detail = "zoo.json says the zoo is complete, but "
+            if log.lineCount == 0 && !log.hasPartialTail {
+                detail += "the file has no records"
+            } else if !absent.isEmpty {
+                detail += "\(absent.count) of \(total) members have no complete record (members \(listed))"
+            } else {
+                detail += "the file ends in a cut-off line"
+            }
+            throw ZooError.corruptRecord(file: url.path, line: log.lineCount + (log.hasPartialTail ? 1 : 0),
+                                         detail: detail + "; it was truncated or edited after the zoo was written")
+        }
     }
 
     /// The spec.

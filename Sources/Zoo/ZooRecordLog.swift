@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 
 /// The parsed state of a zoo folder's `members.jsonl`.
 ///
@@ -52,8 +53,12 @@ struct ZooRecordLog {
             defer { start = end + 1 }
             if end == start { continue }   // tolerate blank lines
             let record: ZooCheckpoint
+            let line = Data(bytes[start..<end])
+            if let problem = StructureScan.jsonProblem(line, maximumDepth: ZooFileSystem.maximumJSONDepth) {
+                throw ZooError.corruptRecord(file: file, line: lineNumber, detail: "\(problem)")
+            }
             do {
-                record = try decoder.decode(ZooCheckpoint.self, from: Data(bytes[start..<end]))
+                record = try decoder.decode(ZooCheckpoint.self, from: line)
             } catch {
                 throw ZooError.corruptRecord(file: file, line: lineNumber, detail: describe(error))
             }
@@ -75,6 +80,13 @@ struct ZooRecordLog {
             if let other = byMember[record.member]?.values.first, other.hyperparameters != record.hyperparameters {
                 throw ZooError.corruptRecord(file: file, line: lineNumber,
                                              detail: "member \(record.member)'s lines disagree on hyper-parameters")
+            }
+            if let other = byMember[record.member]?.values.first, other.shardCRC32 != record.shardCRC32 {
+                throw ZooError.corruptRecord(file: file, line: lineNumber,
+                                             detail: "member \(record.member)'s lines disagree on shard_crc32 (\(other.shardCRC32 ?? "none"), \(record.shardCRC32 ?? "none"))")
+            }
+            if let crc = record.shardCRC32, crc.count != 8 || !crc.allSatisfy(\.isHexDigit) {
+                throw ZooError.corruptRecord(file: file, line: lineNumber, detail: "shard_crc32 '\(crc)' is not 8 hexadecimal digits")
             }
             byMember[record.member, default: [:]][record.epoch] = record
         }

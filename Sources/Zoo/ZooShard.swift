@@ -23,12 +23,27 @@ public struct ZooShard: Codable, Sendable, Equatable, CustomStringConvertible {
     /// How ids are dealt.
     public var strategy: Strategy
 
-    /// - Throws: ``ZooError/invalidSpec(_:)`` unless `0 ≤ index < count`.
+    /// - Throws: ``ZooError/invalidSpec(_:)`` unless `0 ≤ index < count ≤` ``ZooLimits/members``
+    ///   (more shards than members could ever be are nonsense, and the bound keeps
+    ///   `index × members` in ``memberIDs(of:)`` far from overflowing).
     public init(index: Int, count: Int, strategy: Strategy = .contiguous) throws {
         guard count >= 1, index >= 0, index < count else {
             throw ZooError.invalidSpec("shard \(index)/\(count): need 0 ≤ k < n (k is 0-based)")
         }
+        guard count <= ZooLimits.members else {
+            throw ZooError.invalidSpec("shard \(index)/\(count): at most \(ZooLimits.members) shards")
+        }
         self.index = index; self.count = count; self.strategy = strategy
+    }
+
+    enum CodingKeys: String, CodingKey { case index, count, strategy }
+
+    /// Decodes a shard and checks it like ``init(index:count:strategy:)``: a shard read from
+    /// `zoo.json` is as untrusted as one typed on the command line.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(index: try c.decode(Int.self, forKey: .index), count: try c.decode(Int.self, forKey: .count),
+                      strategy: try c.decode(Strategy.self, forKey: .strategy))
     }
 
     /// Parses `"k/n"`.

@@ -179,6 +179,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
             guard family == .siren else { throw ZooError.invalidSpec("training.refits applies to SIREN zoos only") }
             guard (1...1000).contains(r) else { throw ZooError.invalidSpec("training.refits must be in 1...1000, got \(r)") }
         }
+        try ZooLimits.check(self)   // upper bounds: these sizes come from files and flags
         try data.validate()
         try space.validate(for: family)
         switch family {
@@ -207,7 +208,8 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     /// - Throws: ``ZooError/corruptSpec(file:detail:)`` naming the file and the JSON path of the
     ///   problem (bad JSON, an unknown family, a missing field) or the first validation failure.
     public static func load(from url: URL) throws -> ZooSpec {
-        let data = try ZooFileSystem.read(url)
+        let data = try ZooFileSystem.read(url, limit: ZooFileSystem.maximumJSONFileSize)
+        try ZooFileSystem.checkJSONStructure(data) { ZooError.corruptSpec(file: url.path, detail: $0) }
         let spec: ZooSpec
         do {
             spec = try JSONDecoder().decode(ZooSpec.self, from: data)

@@ -66,6 +66,11 @@ public enum ZooVerifier {
         public var tolerance: Float
         /// Checkpoints whose difference exceeds the tolerance.
         public var mismatches: Int
+        /// Shards of the checked members whose bytes matched their recorded CRC-32.
+        public var shardsChecksummed: Int
+        /// Shards of the checked members recorded without a checksum (zoos written before
+        /// checksums existed): only their metrics were compared.
+        public var shardsWithoutChecksum: Int
         /// The first 20 mismatches.
         public var mismatchDetails: [Mismatch]
 
@@ -75,16 +80,29 @@ public enum ZooVerifier {
             case skipped, metric
             case maxAbsAccuracyDiff = "max_abs_accuracy_diff"
             case tolerance, mismatches
+            case shardsChecksummed = "shards_checksummed"
+            case shardsWithoutChecksum = "shards_without_checksum"
             case mismatchDetails = "mismatch_details"
         }
     }
 
     /// Verifies the zoo in `directory`.
     ///
-    /// - Throws: the errors of ``ZooReader`` (missing shards, missing tensors, corrupt files);
+    /// Each checked member's shard is first compared with the CRC-32 recorded in `members.jsonl`
+    /// (when there is one), so damage that leaves the metric unchanged is found too.
+    ///
+    /// - Throws: the errors of ``ZooReader`` (missing shards, missing tensors, corrupt files, a
+    ///   complete zoo whose `members.jsonl` is gone, empty or truncated);
+    ///   ``ZooError/corruptShard(file:detail:)`` for a shard that does not match its checksum;
+    ///   ``ZooError/invalidSpec(_:)`` for a NaN, infinite or negative tolerance;
     ///   ``ZooError/specMismatch(file:detail:)`` when the data found differs from the data the zoo
     ///   was trained on; data loading errors.
     public static func verify(directory: URL, options: Options = Options()) throws -> Report {
+        // A NaN tolerance compares false with every difference; refuse it rather than report.
+        guard options.tolerance.isFinite, options.tolerance >= 0 else {
+            throw ZooError.invalidSpec("tolerance must be a finite number ≥ 0, got \(options.tolerance)")
+        }
+        try ZooLimits.checkWorkers(options.workers, option: "workers")
         let reader = try ZooReader(directory: directory)
         var dataSpec = reader.spec.data
         if dataSpec.kind == .external {
@@ -115,7 +133,7 @@ public enum ZooVerifier {
         let batchSize = reader.spec.training.evaluationBatchSize
         final class Results: @unchecked Sendable {
             let lock = NSLock()
-            var checked = 0, skipped = 0, maxDiff: Float = 0
+            var checked = 0, skipped = 0, maxDiff: Float = 0, checksummed = 0, unchecksummed = 0
             var mismatches: [Mismatch] = []
         }
         let results = Results()
@@ -124,6 +142,16 @@ public enum ZooVerifier {
         defer { SingleThreadedBLAS.leave() }
         try ZooWorkerPool.run(ids, workers: Swift.max(1, options.workers)) { member in
             let checkpoints = reader.checkpoints(member: member)
+            // Bytes first: a damaged shard is named even when the damage leaves the metric unchanged.
+            var checksummed = false
+            if let recorded = checkpoints.first?.shardCRC32, let first = checkpoints.first {
+                let url = reader.shardURL(for: first)
+                let actual = try ZooChecksum.crc32(ofFile: url)
+                guard actual == recorded.lowercased() else {
+                    throw ZooError.corruptShard(file: url.path, detail: "CRC-32 is \(actual), but members.jsonl records \(recorded): the file was damaged after it was written")
+                }
+                checksummed = true
+            }
             let values = try reader.parameters(of: checkpoints)
             var local: [(ZooCheckpoint, Float?)] = []
             for (c, v) in zip(checkpoints, values) {
@@ -148,6 +176,7 @@ public enum ZooVerifier {
             }
             results.lock.lock()
             defer { results.lock.unlock() }
+            if checksummed { results.checksummed += 1 } else { results.unchecksummed += 1 }
             for (c, recomputed) in local {
                 guard let r = recomputed, let recorded = c.metric(for: family) else { results.skipped += 1; continue }
                 results.checked += 1
@@ -162,6 +191,7 @@ public enum ZooVerifier {
         return Report(members: reader.memberIDs.count, checked: ids.count, checkpointsChecked: results.checked,
                       skipped: results.skipped, metric: family.isClassifier ? "test_accuracy" : "mse",
                       maxAbsAccuracyDiff: results.maxDiff, tolerance: tolerance, mismatches: sorted.count,
+                      shardsChecksummed: results.checksummed, shardsWithoutChecksum: results.unchecksummed,
                       mismatchDetails: Array(sorted.prefix(20)))
     }
 }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The built `nfn` executable, next to the test bundle (or one folder up), if it was built.
 public let nfnBinary: URL? = {
@@ -42,4 +47,82 @@ public func jsonObject(_ s: String) throws -> [String: Any] {
         throw NFNProcessError(description: "not a JSON object: \(s.prefix(200))")
     }
     return object
+}
+
+/// What ``runNFN(_:timeout:)`` observed.
+public struct NFNRun: Sendable {
+    /// The exit status, or the signal number when ``signaled``.
+    public var status: Int32
+    /// Standard output.
+    public var stdout: String
+    /// Standard error.
+    public var stderr: String
+    /// The process ended by a signal (a crash, or the kill after the deadline).
+    public var signaled: Bool
+    /// The deadline passed and the process was killed.
+    public var timedOut: Bool
+
+    /// Exit status 1 with `nfn: error:` or an argument error on standard error, no signal, no
+    /// timeout, and every fragment of `mentioning` in standard error: a clean refusal.
+    public func isCleanFailure(mentioning fragments: [String] = []) -> Bool {
+        !signaled && !timedOut && status != 0 && status < 128
+            && (stderr.contains("nfn: error:") || stderr.contains("Error:"))
+            && fragments.allSatisfy { stderr.contains($0) }
+    }
+}
+
+/// Runs `nfn` with a deadline: past `timeout` seconds the process is killed (`SIGKILL`) and the
+/// result says so, so a hang fails a test instead of stalling the suite.
+public func runNFN(_ arguments: [String], timeout: TimeInterval) throws -> NFNRun {
+    let (p, out, err) = try startNFN(arguments)
+    // The pipes are drained on their own threads: a process blocked writing a full pipe would
+    // otherwise look like a hang.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let o = Box(), e = Box()
+    let group = DispatchGroup()
+    for (pipe, box) in [(out, o), (err, e)] {
+        group.enter()
+        DispatchQueue.global().async {
+            box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    var timedOut = false
+    if p.isRunning {
+        timedOut = true
+        kill(p.processIdentifier, SIGKILL)
+    }
+    p.waitUntilExit()
+    _ = group.wait(timeout: .now() + 5)
+    return NFNRun(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
+                  stderr: String(decoding: e.data, as: UTF8.self),
+                  signaled: p.terminationReason == .uncaughtSignal, timedOut: timedOut)
+}
+
+/// Runs `body` on a thread of its own and waits at most `timeout` seconds for it: `nil` when it
+/// did not finish in time (the thread is left behind), else what it returned or threw.
+///
+/// For in-process checks of loaders that could block (a FIFO opened for reading): a regression
+/// then fails the test instead of hanging the suite.
+public func withDeadline<T: Sendable>(_ timeout: TimeInterval, _ body: @escaping @Sendable () throws -> T) -> Result<T, any Error>? {
+    let box = DeadlineBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        box.result = Result { try body() }
+        done.signal()
+    }
+    guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+    return box.result
+}
+
+/// The result slot of ``withDeadline(_:_:)``, written by its thread before it signals.
+private final class DeadlineBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
+
+/// Creates a FIFO (named pipe) at `url`.
+public func makeFIFO(_ url: URL) throws {
+    guard mkfifo(url.path, 0o644) == 0 else { throw NFNProcessError(description: "mkfifo \(url.path) failed") }
 }

@@ -98,9 +98,16 @@ struct ZooGenerate: ParsableCommand {
     func validate() throws {
         guard family != nil || spec != nil else { throw ValidationError("give --family or --spec") }
         guard out != nil || printSpec else { throw ValidationError("give --out DIR") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard workers >= 1, workers <= ZooLimits.workers else { throw ValidationError("--workers must be in 1...\(ZooLimits.workers)") }
         if let n = limit, n < 0 { throw ValidationError("--limit must be ≥ 0") }
         if let k = memberBatch, k < 1 { throw ValidationError("--member-batch must be at least 1") }
+        // Counts are checked against their bounds again with the whole spec; these catch a bad
+        // flag before a spec file is read.
+        if let n = members, n < 1 || n > ZooLimits.members { throw ValidationError("--members must be in 1...\(ZooLimits.members), got \(n)") }
+        if let n = epochs, n < 0 || n > ZooLimits.epochs { throw ValidationError("--epochs must be in 0...\(ZooLimits.epochs), got \(n)") }
+        if let n = batchSize, n < 1 || n > ZooLimits.batchSize { throw ValidationError("--batch-size must be in 1...\(ZooLimits.batchSize), got \(n)") }
+        if let n = trainLimit, n < 1 { throw ValidationError("--train-limit must be ≥ 1, got \(n)") }
+        if let n = testLimit, n < 1 { throw ValidationError("--test-limit must be ≥ 1, got \(n)") }
     }
 
     /// The spec from --spec and the options.
@@ -175,6 +182,9 @@ struct ZooGenerate: ParsableCommand {
                          report.seconds, report.membersPerMinute, report.workers)
             if report.resumed > 0 { line += ", \(report.resumed) resumed" }
             if report.diverged > 0 { line += ", \(report.diverged) diverged" }
+            if !report.damaged.isEmpty {
+                line += ", \(report.damaged.count) damaged (shard did not match its checksum) and regenerated: members \(report.damaged.map(String.init).joined(separator: " "))"
+            }
             print(line)
             if let m = report.summary {
                 print(String(format: "%@ at the last checkpoint: min %.4f, median %.4f, max %.4f",
@@ -264,7 +274,10 @@ struct ZooVerify: ParsableCommand {
 
     func validate() throws {
         if let n = sample, n < 1 { throw ValidationError("--sample must be at least 1") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard workers >= 1, workers <= ZooLimits.workers else { throw ValidationError("--workers must be in 1...\(ZooLimits.workers)") }
+        // NaN compares false with everything, so `diff <= nan` would fail every checkpoint (and
+        // `diff > nan` none): a tolerance must be a finite number.
+        guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
     }
 
     func run() throws {
@@ -279,6 +292,8 @@ struct ZooVerify: ParsableCommand {
         if output.json { try printJSON(r) } else {
             print(String(format: "checked %d of %d members (%d checkpoints, %d skipped): max |Δ %@| = %.6f, %d mismatches",
                          r.checked, r.members, r.checkpointsChecked, r.skipped, r.metric, r.maxAbsAccuracyDiff, r.mismatches))
+            print("shard checksums: \(r.shardsChecksummed) match" + (r.shardsWithoutChecksum > 0
+                ? "; \(r.shardsWithoutChecksum) shards have no recorded checksum (written before checksums): checked by their metrics only" : ""))
             for m in r.mismatchDetails {
                 print("  member \(m.member), epoch \(m.epoch): recorded \(m.recorded), recomputed \(m.recomputed)")
             }

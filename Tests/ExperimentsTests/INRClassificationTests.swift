@@ -32,7 +32,7 @@ import SwiftNFN
         // The model can be rebuilt from the configuration and evaluated on its own.
         let rebuilt = try INRClassificationExperiment.makeModel(name: name, data: data, size: .small, seed: config.seed)
         #expect(rebuilt.parameterCount == result.parameters)
-        let m = INRClassificationExperiment.evaluate(model: rebuilt, data: data, indices: split.test)
+        let m = try INRClassificationExperiment.evaluate(model: rebuilt, data: data, indices: split.test)
         #expect(m["loss"]?.isFinite == true)
         if name != "mlp" {
             // Invariant models keep their accuracy on permuted test sets.

@@ -48,7 +48,12 @@ import Glibc
         let reader = try ZooReader(directory: referenceZoo)
         let data = try reader.spec.data.load()
         let output = try ZooMemberTrainer.train(member: 5, spec: reader.spec, data: data)
-        #expect(output.checkpoints == reader.checkpoints(member: 5))
+        // The generator adds the shard's checksum when it writes the shard; the rest is the trainer's.
+        #expect(output.checkpoints == reader.checkpoints(member: 5).map { c in
+            var line = c
+            line.shardCRC32 = nil
+            return line
+        })
         let stored = try reader.parameters(of: reader.checkpoints(member: 5))
         for (c, values) in zip(output.checkpoints, stored) {
             for (path, t) in values { #expect(output.tensors[c.tensorPrefix + path] == t) }
@@ -208,6 +213,17 @@ import Glibc
         let name = target.tensorPrefix + "classifier.bias"
         file[name] = Tensor(shape: [10], scalars: [100] + [Float](repeating: 0, count: 9))
         try file.write(to: shardURL)
+        // The shard no longer matches its recorded checksum: named before anything is re-evaluated.
+        #expect { try ZooVerifier.verify(directory: dir) } throws: { error in
+            guard case .corruptShard(let f, let detail) = error as? ZooError else { return false }
+            return f == shardURL.path && detail.contains("CRC-32")
+        }
+        // With the checksum updated too (a deliberate rewrite), re-evaluation still catches it.
+        let records = dir.appendingPathComponent(ZooLayout.records)
+        let crc = try ZooChecksum.crc32(ofFile: shardURL)
+        let old = try #require(target.shardCRC32)
+        try Data(String(decoding: try Data(contentsOf: records), as: UTF8.self)
+            .replacingOccurrences(of: #""shard_crc32":"\#(old)""#, with: #""shard_crc32":"\#(crc)""#).utf8).write(to: records)
         let tampered = try ZooVerifier.verify(directory: dir)
         #expect(tampered.mismatches >= 1)
         #expect(tampered.mismatchDetails.first?.member == target.member)

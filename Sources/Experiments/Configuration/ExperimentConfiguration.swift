@@ -219,6 +219,14 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ExperimentError.invalidConfiguration("\(source): the file is empty")
         }
+        // Yams parses recursively and overflows the stack on a few thousand nesting levels; a run
+        // configuration is a flat mapping, so anything large or deep is refused before parsing.
+        guard text.utf8.count <= Self.maximumFileSize else {
+            throw ExperimentError.invalidConfiguration("\(source): \(text.utf8.count) bytes, more than the limit of \(Self.maximumFileSize) for a configuration")
+        }
+        if let problem = StructureScan.yamlProblem(text, maximumDepth: Self.maximumDepth) {
+            throw ExperimentError.invalidConfiguration("\(source): \(problem)")
+        }
         do {
             self = try YAMLDecoder().decode(ExperimentConfiguration.self, from: text)
         } catch {
@@ -226,14 +234,20 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Reads a configuration file (YAML or JSON).
+    /// The largest configuration file read (1 MiB; a real one is a few hundred bytes).
+    public static let maximumFileSize = 1 << 20
+    /// The deepest nesting accepted (block levels plus flow brackets; a real file has 2).
+    public static let maximumDepth = 32
+
+    /// Reads a configuration file (YAML or JSON): a regular file (a FIFO is refused, not waited
+    /// on) of at most ``maximumFileSize`` bytes, nested at most ``maximumDepth`` levels.
     ///
     /// - Throws: ``ExperimentError/invalidConfiguration(_:)`` naming the file when it cannot be read
     ///   or parsed.
     public static func load(from url: URL) throws -> ExperimentConfiguration {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ExperimentError.invalidConfiguration("\(url.path): cannot read the file (\(error.localizedDescription))")
+        do { data = try RegularFile.read(url, limit: maximumFileSize) } catch TensorIOError.io(_, let detail) {
+            throw ExperimentError.invalidConfiguration("\(url.path): cannot read the file (\(detail))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ExperimentError.invalidConfiguration("\(url.path): the file is not UTF-8 text")

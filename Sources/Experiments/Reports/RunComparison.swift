@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 
 /// Finished runs side by side (`nfn report RUN...`): every run folder's test result, grouped by
 /// task, zoo and model, with the main metric's mean ± standard deviation over the runs (seeds)
@@ -56,7 +57,12 @@ public struct RunComparison: Codable, Sendable {
                 throw ExperimentError.invalidRun("\(run.path) has no results.json; is it a finished nfn train output folder?")
             }
             do {
-                results += try decoder.decode(ExperimentReport.self, from: Data(contentsOf: url)).results
+                // A regular file only: a FIFO named results.json would block the read forever.
+                let data = try RegularFile.read(url, limit: 1 << 30)
+                if let problem = StructureScan.jsonProblem(data, maximumDepth: 64) {
+                    throw ExperimentError.invalidRun("\(url.path): \(problem)")
+                }
+                results += try decoder.decode(ExperimentReport.self, from: data).results
             } catch {
                 throw ExperimentError.invalidRun("\(url.path) is not an nfn report: \(error)")
             }
@@ -101,8 +107,11 @@ public struct RunComparison: Codable, Sendable {
     /// installed, into `directory` (created if needed).
     ///
     /// - Returns: the files written.
+    /// - Throws: ``ExperimentError/invalidArgument(_:)`` for a folder that is (or is inside) a zoo,
+    ///   or is a file: nfn never writes into a zoo.
     @discardableResult
     public func write(to directory: URL) throws -> [URL] {
+        try ExperimentRunner.checkOutputLocation(directory, option: "--out")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

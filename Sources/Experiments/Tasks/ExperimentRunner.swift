@@ -52,8 +52,9 @@ public enum ExperimentRunner {
     ///   - log: receives one-line notes (the model's size, "resuming from epoch 3").
     /// - Returns: the report (one ``ModelResult``) as written to the folder.
     /// - Throws: ``ExperimentError`` for an invalid configuration, a zoo that does not fit, a model
-    ///   above `max_parameters`, or an output folder whose checkpoint belongs to a different
-    ///   configuration; ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
+    ///   above `max_parameters`, an output folder whose checkpoint belongs to a different
+    ///   configuration, or an output folder that is (or is inside) a zoo, a file, or a folder of
+    ///   other files; ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
     @discardableResult
     public static func train(_ configuration: ExperimentConfiguration, force: Bool = false,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil,
@@ -67,6 +68,7 @@ public enum ExperimentRunner {
                                              progress: ((MetanetworkEpoch) throws -> Void)?,
                                              log: ((String) -> Void)?) throws -> ExperimentReport {
         let outDir = URL(fileURLWithPath: config.out ?? "")
+        try checkRunFolder(outDir)   // before any work: a bad destination is refused at once
         let data = try Task.load(zoo: URL(fileURLWithPath: config.zoo), configuration: config)
         guard Task.modelNames.contains(config.model) else {
             throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(Task.modelNames.joined(separator: ", "))")
@@ -104,6 +106,59 @@ public enum ExperimentRunner {
                 "\(config.model) has \(parameters) parameters on this zoo (checkpoint ≈ \(size) per epoch), above max_parameters \(config.maxParameters); "
                 + "some models grow with the square of the zoo's input width. Try \(smaller)another model (e.g. np or hnp), "
                 + "or raise max_parameters, or pass --force")
+        }
+    }
+
+    /// Throws unless `directory` may receive output files: it must not be an existing file, nor a
+    /// zoo folder or a folder inside one (a zoo's files are its own; writing there could replace
+    /// them and would make the folder something the zoo tools do not expect).
+    ///
+    /// - Parameter option: how the user named the folder (`out`, `--report`), for the message.
+    static func checkOutputLocation(_ directory: URL, option: String) throws {
+        let fm = FileManager.default
+        let path = directory.standardizedFileURL.resolvingSymlinksInPath().path
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ExperimentError.invalidArgument("\(option) \(directory.path) is a file, not a folder; refusing to write over it")
+        }
+        var folder = path
+        while true {
+            if fm.fileExists(atPath: (folder as NSString).appendingPathComponent(ZooLayout.manifest)) {
+                throw ExperimentError.invalidArgument(
+                    "\(option) \(directory.path) is \(folder == path ? "a zoo folder" : "inside the zoo folder \(folder)"); nfn never writes into a zoo: choose a folder outside it")
+            }
+            let parent = (folder as NSString).deletingLastPathComponent
+            if parent == folder || parent.isEmpty { break }
+            folder = parent
+        }
+    }
+
+    /// Refuses a training output folder that would overwrite something: a zoo (or a folder in one),
+    /// a file, or an existing folder that holds files but no run (no `config.yaml`, checkpoint or
+    /// run lock), whose `results.json` or `results.md` would be replaced.
+    static func checkRunFolder(_ outDir: URL) throws {
+        try checkOutputLocation(outDir, option: "out")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outDir.path)) ?? []
+        let runFiles: Set<String> = [configurationFileName, checkpointFileName, lockFileName]
+        if !names.isEmpty, !names.contains(where: runFiles.contains) {
+            throw ExperimentError.invalidArgument(
+                "out \(outDir.path) already holds files (\(names.sorted().prefix(3).joined(separator: ", "))\(names.count > 3 ? ", …" : "")) but no nfn train run; choose a new or empty folder")
+        }
+    }
+
+    /// Refuses an evaluation report folder that would overwrite something: a zoo (or a folder in
+    /// one), a file, a run folder (its own `results.json` is the training report), or (when the
+    /// user named it) an existing folder of other files.
+    static func checkReportFolder(_ dir: URL, explicit: Bool) throws {
+        try checkOutputLocation(dir, option: "--report")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        if names.contains(configurationFileName) || names.contains(checkpointFileName) {
+            throw ExperimentError.invalidArgument(
+                "--report \(dir.path) is an nfn train run folder; its results would be overwritten: choose another folder")
+        }
+        if explicit, !names.isEmpty, !names.contains("results.json") {
+            throw ExperimentError.invalidArgument(
+                "--report \(dir.path) already holds files but no report; choose a new or empty folder")
         }
     }
 
@@ -183,12 +238,15 @@ public enum ExperimentRunner {
     /// - Returns: the report (one ``ModelResult``; its `learningCurve` is the run's history).
     /// - Throws: ``ExperimentError/invalidRun(_:)`` for a folder without configuration or
     ///   checkpoint, or whose checkpoint does not fit the configured model;
+    ///   ``ExperimentError/invalidArgument(_:)`` for a report folder that is (or is inside) a zoo,
+    ///   a run folder, a file, or a folder of other files;
     ///   ``ExperimentError/incompatibleZoo(_:)`` for a zoo of another weight space.
     @discardableResult
     public static func evaluate(run: URL, zoo: URL? = nil, reportDirectory: URL? = nil) throws -> ExperimentReport {
         let config = try configuration(ofRun: run)
         try config.validate()
         let checkpoint = run.appendingPathComponent(checkpointFileName)
+        if let reportDirectory { try checkReportFolder(reportDirectory, explicit: true) }
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw ExperimentError.invalidRun("\(run.path) has no \(checkpointFileName): the run has not finished an epoch yet")
         }
@@ -233,6 +291,7 @@ public enum ExperimentRunner {
         let report = ExperimentReport(title: "evaluation of \(config.model) (\(run.lastPathComponent)) on \(zooName)",
                                       results: [result], notes: notes)
         let dir = reportDirectory ?? run.appendingPathComponent(zoo == nil ? "evaluation" : "evaluation-\(zooName)")
+        try checkReportFolder(dir, explicit: reportDirectory != nil)
         try report.write(to: dir)
         return report
     }

@@ -82,7 +82,9 @@ public enum FeedforwardZooWeights: GeneralizationWeightSpace {
 
     public static func logits(of predictor: any Module & WeightSpaceModel, on features: WeightSpaceFeatures,
                               tape: Tape?) throws -> Variable {
-        predictor(WeightSpaceVariables(features, tape: tape))
+        // Features of another weight space would trap inside the model; refuse them here.
+        try predictor.validateInput(features)
+        return predictor(WeightSpaceVariables(features, tape: tape))
     }
 }
 

@@ -133,8 +133,12 @@ public enum INRClassificationExperiment: MetanetworkTask {
     }
 
     /// Logits `[indices.count, classes]` of `model` on the (normalised) members at `indices`.
+    ///
+    /// - Throws: ``ModuleError/invalidInput(_:)`` when `features` are not of the weight space the
+    ///   model was built for (it would trap inside the model).
     public static func logits(model: Module & WeightSpaceModel, features: WeightSpaceFeatures, indices: [Int],
-                              batchSize: Int = 64) -> Tensor {
+                              batchSize: Int = 64) throws -> Tensor {
+        try model.validateInput(features)
         var parts: [Tensor] = []
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let chunk = Array(indices[start..<Swift.min(start + batchSize, indices.count)])
@@ -146,17 +150,18 @@ public enum INRClassificationExperiment: MetanetworkTask {
     /// Accuracy and mean cross-entropy of `model` (in evaluation mode) on the members at `indices`.
     ///
     /// - Returns: `["accuracy": …, "loss": …]`.
+    /// - Throws: ``ModuleError/invalidInput(_:)`` for features of another weight space.
     public static func evaluate(model: Module & WeightSpaceModel, data: Data, indices: [Int],
-                                batchSize: Int = 64) -> [String: Double] {
-        score(model: model, features: data.features, indices: indices, labels: indices.map { data.labels[$0] },
+                                batchSize: Int = 64) throws -> [String: Double] {
+        try score(model: model, features: data.features, indices: indices, labels: indices.map { data.labels[$0] },
               batchSize: batchSize)
     }
 
     /// Accuracy and mean cross-entropy on `features`' members `indices` with true `labels`.
     static func score(model: Module & WeightSpaceModel, features: WeightSpaceFeatures, indices: [Int], labels: [Int],
-                      batchSize: Int = 64) -> [String: Double] {
+                      batchSize: Int = 64) throws -> [String: Double] {
         guard !indices.isEmpty else { return ["accuracy": .nan, "loss": .nan] }
-        let z = logits(model: model, features: features, indices: indices, batchSize: batchSize)
+        let z = try logits(model: model, features: features, indices: indices, batchSize: batchSize)
         let loss = Variable.softmaxCrossEntropy(logits: Variable(z), labels: labels).value.sum()
         let c = z.shape[1]
         var correct = 0
@@ -177,7 +182,7 @@ public enum INRClassificationExperiment: MetanetworkTask {
     public static func evaluateWithRobustness(model: Module & WeightSpaceModel, data: Data, indices: [Int],
                                               seed: UInt64) throws -> (metrics: [String: Double], robustness: [String: Double]) {
         model.eval()
-        var metrics = evaluate(model: model, data: data, indices: indices)
+        var metrics = try evaluate(model: model, data: data, indices: indices)
         let labels = indices.map { data.labels[$0] }
         let mostFrequent = Dictionary(grouping: labels, by: { $0 }).values.map(\.count).max() ?? 0
         metrics["chance"] = Double(mostFrequent) / Double(Swift.max(labels.count, 1))
@@ -185,7 +190,7 @@ public enum INRClassificationExperiment: MetanetworkTask {
         let features = data.features.gathering(members: indices)
         for aug in augmentations {
             let moved = try Robustness.augment(features, with: aug, seed: seed &+ 77)
-            robustness[aug.description] = score(model: model, features: moved, indices: Array(0..<indices.count),
+            robustness[aug.description] = try score(model: model, features: moved, indices: Array(0..<indices.count),
                                                 labels: labels)["accuracy"]
         }
         return (metrics, robustness)
@@ -200,13 +205,14 @@ public enum INRClassificationExperiment: MetanetworkTask {
 
     /// Softmax cross-entropy of the class logits.
     public static func loss(of model: any Module & WeightSpaceModel, data: Data, items: [Int], tape: Tape) throws -> Variable {
+        try model.validateInput(data.features)
         let logits = model(WeightSpaceVariables(data.features.gathering(members: items), tape: tape))
         return Variable.softmaxCrossEntropy(logits: logits, labels: items.map { data.labels[$0] })
     }
 
     /// Accuracy on `items`.
     public static func validationMetric(of model: any Module & WeightSpaceModel, data: Data, items: [Int]) throws -> Double {
-        evaluate(model: model, data: data, indices: items)["accuracy"] ?? 0
+        try evaluate(model: model, data: data, indices: items)["accuracy"] ?? 0
     }
 
     /// ``evaluateWithRobustness(model:data:indices:seed:)``: `accuracy`, `loss`, `chance`, and the

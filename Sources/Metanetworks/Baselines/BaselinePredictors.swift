@@ -67,10 +67,13 @@ public final class FlatMLPPredictor: Module, WeightSpaceModel {
     public let inputCount: Int
     public let inChannels: Int
     public let head: PredictionMLP
+    /// The architecture it was built for.
+    public let architecture: FeedforwardArchitecture
 
     public init(architecture: FeedforwardArchitecture, inChannels: Int = 1, hidden: [Int] = [1000, 1000],
                 outputs: Int = 1, dropout: Float = 0, sigmoid: Bool = false, rng: inout SeededGenerator) {
         inputCount = architecture.parameterCount
+        self.architecture = architecture
         self.inChannels = inChannels
         head = PredictionMLP(inputs: inChannels * inputCount, hidden: hidden, outputs: outputs,
                              dropout: dropout, sigmoid: sigmoid, rng: &rng)

@@ -60,12 +60,15 @@ public final class MonomialPredictor: Module, WeightSpaceModel {
     public let pool: MonomialInvariantPool
     public let head: MLP
     public let configuration: Configuration
+    /// The architecture it was built for.
+    public let architecture: FeedforwardArchitecture
 
     /// - Throws: ``ModuleError/invalidConfiguration(_:)`` when the activation does not commute with
     ///   the group, no layers are requested, a size is not positive, or the architecture has L < 2.
     public init(architecture: FeedforwardArchitecture, configuration: Configuration = .init(),
                 rng: inout SeededGenerator) throws {
         let cfg = configuration
+        self.architecture = architecture
         let function = cfg.activation ?? .default(for: cfg.kind)
         guard function.isEquivariant(under: cfg.kind) else {
             throw ModuleError.invalidConfiguration("\(function.rawValue) does not commute with the \(cfg.kind.rawValue) group")

@@ -54,6 +54,8 @@ public final class NFNPredictor: Module, WeightSpaceModel {
 
     public let kind: Kind
     public let architecture: FeedforwardArchitecture
+    /// Channels of the input features it was built for.
+    public let inputChannels: Int
     public let hiddenChannels: [Int]
     /// Input encodings, then (equivariant layer, [norm], activation, [dropout]) per hidden size.
     public let layers: [any Module & WeightSpaceLayer]
@@ -101,6 +103,7 @@ public final class NFNPredictor: Module, WeightSpaceModel {
         }
         self.kind = kind
         self.architecture = architecture
+        self.inputChannels = inChannels
         self.hiddenChannels = hiddenChannels
         let factors = FilterFolding.filterFactors(architecture)
         var layers: [any Module & WeightSpaceLayer] = []

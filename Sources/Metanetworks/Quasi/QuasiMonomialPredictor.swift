@@ -44,6 +44,8 @@ public final class QuasiMonomialPredictor: Module, WeightSpaceModel {
     public let pool: MonomialInvariantPool
     public let head: MLP
     public let placement: Placement
+    /// The input requirement of the wrapped predictor.
+    let baseRequirement: WeightSpaceInputRequirement
 
     /// Builds a fresh model (the equivariant parts exactly as ``MonomialPredictor`` would).
     ///
@@ -78,6 +80,7 @@ public final class QuasiMonomialPredictor: Module, WeightSpaceModel {
         pool = base.pool
         head = base.head
         self.placement = placement
+        baseRequirement = base.inputRequirement
         super.init()
     }
 

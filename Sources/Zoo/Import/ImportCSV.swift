@@ -1,5 +1,6 @@
 import Foundation
 import Datasets
+import TensorIO
 
 /// A comma-separated table read for an import: RFC 4180 quoting (fields in double quotes may hold
 /// commas, newlines and doubled quotes `""`), `\n` or `\r\n` line ends, an optional UTF-8 byte
@@ -38,6 +39,11 @@ struct ImportCSV {
             lines.append(line)
         }
         guard let header = records.first else { throw ZooError.importFailed(file: source, detail: "the CSV file is empty (no header line)") }
+        // A repeated column name would make one of the two columns invisible.
+        var names: Set<String> = []
+        for name in header where !names.insert(name).inserted {
+            throw ZooError.importFailed(file: source, detail: "line \(lines[0]): the column '\(name)' appears twice in the header")
+        }
         for (r, l) in zip(records.dropFirst(), lines.dropFirst()) where r.count != header.count {
             throw ZooError.importFailed(file: source, detail: "line \(l): \(r.count) fields, but the header has \(header.count)")
         }
@@ -134,6 +140,10 @@ struct ImportMetricsTable {
             do { data = try Gzip.readFile(at: url) } catch {
                 throw ZooError.importFailed(file: url.path, detail: "\(error)")
             }
+            // A file name given twice would silently keep one of the two rows.
+            if let problem = StructureScan.jsonProblem(data, maximumDepth: ZooFileSystem.maximumJSONDepth) {
+                throw ZooError.importFailed(file: url.path, detail: "\(problem)")
+            }
             let object: Any
             do { object = try JSONSerialization.jsonObject(with: data) } catch {
                 throw ZooError.importFailed(file: url.path, detail: "not valid JSON: \(error.localizedDescription)")
@@ -182,11 +192,17 @@ struct ImportMetricsTable {
     /// Rows by the last path component of their file column (and by that name without extension).
     func byFileName(source: String) throws -> [String: [String: String]] {
         var result: [String: [String: String]] = [:]
+        var firstRow: [String: Int] = [:]
         for (i, row) in rows.enumerated() {
             guard let column = ImportMetricsTable.fileColumns.first(where: { row[$0] != nil }) else {
                 throw ZooError.importFailed(file: source, detail: "row \(i + 1) has no file column (\(ImportMetricsTable.fileColumns.joined(separator: ", ")))")
             }
             let base = (row[column]! as NSString).lastPathComponent
+            // Two rows for one checkpoint file: which one holds its metrics is unknowable.
+            if let previous = firstRow[base] {
+                throw ZooError.importFailed(file: source, detail: "rows \(previous + 1) and \(i + 1) both describe '\(base)'")
+            }
+            firstRow[base] = i
             result[base] = row
             let stem = (base as NSString).deletingPathExtension
             if result[stem] == nil { result[stem] = row }

@@ -72,7 +72,15 @@ public struct SmallCNNZooLayout: Sendable, Equatable {
                 throw fail(v.start > position ? "columns \(position)..<\(v.start) belong to no variable (before '\(v.name)')"
                                               : "'\(v.name)' starts at \(v.start), inside the previous variable (which ends at \(position))")
             }
-            guard v.shape.allSatisfy({ $0 >= 1 }), v.end - v.start == v.shape.reduce(1, *) else {
+            guard v.end >= v.start else { throw fail("'\(v.name)' ends at \(v.end), before its start \(v.start)") }
+            // The product is overflow-checked: the shape comes from the file and may be absurd.
+            var count = 1
+            for d in v.shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard d >= 1, !overflow else { throw fail("'\(v.name)' has shape \(v.shape), which is not a shape of positive sizes with an element count that fits in an integer") }
+                count = product
+            }
+            guard v.end - v.start == count else {
                 throw fail("'\(v.name)' spans \(v.start)..<\(v.end) (\(v.end - v.start) values) but has shape \(v.shape)")
             }
             position = v.end
@@ -150,7 +158,11 @@ public struct SmallCNNZooLayout: Sendable, Equatable {
             }
             // `(3, 3, 1, 16)`, `[3, 3, 1, 16]`, `(16,)`, `TensorShape([3, 3, 1, 16])`: the integers in order.
             let text = row[sh].replacingOccurrences(of: "TensorShape", with: "")
-            let shape = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            let tokens = text.split(whereSeparator: { !$0.isNumber })
+            let shape = tokens.compactMap { Int($0) }
+            guard shape.count == tokens.count else {
+                throw ZooError.importFailed(file: source, detail: "line \(line): shape '\(row[sh])' holds a size too large for an integer")
+            }
             vars.append(Variable(name: row[n], start: start, end: end, shape: shape))
         }
         try self.init(variables: vars, source: source)

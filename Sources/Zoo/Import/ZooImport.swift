@@ -342,8 +342,14 @@ final class ZooImportWriter {
             for (path, t) in values { tensors[c.tensorPrefix + path] = t }
         }
         let file = SafetensorsFile(tensors: tensors, metadata: ["format": ZooManifest.formatName, "member": "\(id)"])
-        try ZooFileSystem.atomicWrite(try file.serialized(), to: staging.appendingPathComponent(ZooCheckpoint.shardName(member: id)))
-        checkpoints += kept.map(\.0)
+        let bytes = try file.serialized()
+        try ZooFileSystem.atomicWrite(bytes, to: staging.appendingPathComponent(ZooCheckpoint.shardName(member: id)))
+        let crc = ZooChecksum.crc32(of: bytes)
+        checkpoints += kept.map { c, _ in
+            var line = c
+            line.shardCRC32 = crc
+            return line
+        }
     }
 }
 
