@@ -41,6 +41,10 @@ public enum MainJob {
         cnn.training.epochs = o.quick ? 1 : 2
         cnn.training.checkpointEpochs = [cnn.training.epochs]
         var transformer = ZooSpec.defaults(for: .transformer)
+        // Pinned to SwiftNFN's first recipe: the README's main-job numbers were measured on it.
+        // The reference recipe (the zoo default) is what `nfn reproduce` is for.
+        transformer.recipe = nil
+        transformer.training.sharedInitialization = nil
         transformer.seed = o.seed &+ 1
         transformer.members = o.quick ? 32 : 120
         transformer.data.path = o.dataDirectory.path

@@ -66,7 +66,8 @@ public enum ZooModels {
             config.imageSize = h
             config.classes = classes
             config.dropout = Float(hp.dropout ?? 0)
-            return SmallTransformer(config, initStandardDeviation: hp.initStd.map { Float($0) }, rng: &rng)
+            return SmallTransformer(config, initStandardDeviation: hp.initStd.map { Float($0) },
+                                    initializeEveryLayer: spec.effectiveRecipe == .reference, rng: &rng)
         case .siren:
             return SIREN(inputs: 2, hiddenWidths: spec.architecture.hiddenWidths ?? [32, 32], outputs: c,
                          frequency: Float(spec.architecture.sineFrequency ?? 30), rng: &rng)

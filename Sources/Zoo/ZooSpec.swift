@@ -96,6 +96,19 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
     public var sortedCheckpointEpochs: [Int] { Array(Set(checkpointEpochs)).sorted() }
 }
 
+/// Which training recipe a zoo follows, where SwiftNFN offers more than one (transformer zoos).
+public enum ZooRecipe: String, Codable, Sendable, CaseIterable {
+    /// SwiftNFN's first recipe (zoos written before recipes were recorded read as this): each
+    /// member draws its own initial weights (unless `shared_initialization`); transformer
+    /// `init_std` scales the patch embedding and classifier only (normal), blocks Glorot uniform.
+    case swiftNFNv1 = "swiftnfn-v1"
+    /// The reference sweep of the Small Transformer Zoo (Tran et al., 2025; Fsoft-AIC/Transformer-NFN):
+    /// every member starts from the same initial draw (the networks differ by `init_std` and the
+    /// other hyper-parameters), and `init_std` draws *every* weight from a truncated normal with
+    /// zero biases.
+    case reference
+}
+
 /// Everything that determines a zoo: with the same spec (and the same data and build), every
 /// member is the same, bit for bit, wherever and whenever it is generated.
 ///
@@ -126,6 +139,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     public var training: ZooTrainingSpec
     /// The hyper-parameter distributions.
     public var space: HyperparameterSpace
+    /// The recipe (nil: ``ZooRecipe/swiftNFNv1``, which zoos written before the field read as).
+    public var recipe: ZooRecipe?
+
+    /// The recipe this zoo follows.
+    public var effectiveRecipe: ZooRecipe { recipe ?? .swiftNFNv1 }
 
     /// Creates a spec (see ``defaults(for:)`` for the recipes).
     public init(family: ZooFamily, members: Int, seed: UInt64, data: ZooDataSpec, architecture: ZooArchitecture,
@@ -139,7 +157,8 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     ///
     /// - cnn: Fashion-MNIST in [−1, 1], training pool = the first 15,000 training images, 2 epochs
     ///   with checkpoints at 1 and 2, batch 64 — about 200 members in 15 minutes on 2 cores.
-    /// - transformer: Fashion-MNIST, 2 epochs, batch 128, warm-up 0 and cosine decay.
+    /// - transformer: Fashion-MNIST, 2 epochs, batch 128, warm-up 0 and cosine decay, the
+    ///   ``ZooRecipe/reference`` recipe (one shared initial draw, `init_std` on every layer).
     /// - mlp: Fashion-MNIST, 2 epochs, batch 64.
     /// - siren: Fashion-MNIST training images in [0, 1], 200 full-batch steps, checkpoint at 200.
     public static func defaults(for family: ZooFamily) -> ZooSpec {
@@ -151,14 +170,17 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         case .transformer:
             training.batchSize = 128
             training.cosineDecay = true
+            training.sharedInitialization = true
         case .mlp:
             break
         case .siren:
             data.pixelRange = .unit
             training = ZooTrainingSpec(epochs: 200, checkpointEpochs: [200], batchSize: 1)
         }
-        return ZooSpec(family: family, members: 100, seed: 0, data: data,
-                       architecture: .defaults(for: family), training: training, space: .defaults(for: family))
+        var spec = ZooSpec(family: family, members: 100, seed: 0, data: data,
+                           architecture: .defaults(for: family), training: training, space: .defaults(for: family))
+        if family == .transformer { spec.recipe = .reference }
+        return spec
     }
 
     /// Throws ``ZooError/invalidSpec(_:)`` naming the first problem.
@@ -180,6 +202,9 @@ public struct ZooSpec: Codable, Sendable, Equatable {
             guard (1...1000).contains(r) else { throw ZooError.invalidSpec("training.refits must be in 1...1000, got \(r)") }
         }
         try ZooLimits.check(self)   // upper bounds: these sizes come from files and flags
+        if recipe == .reference && family != .transformer {
+            throw ZooError.invalidSpec("recipe 'reference' is defined for transformer zoos only (got \(family.rawValue))")
+        }
         try data.validate()
         try space.validate(for: family)
         switch family {
@@ -236,6 +261,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         if a.architecture != b.architecture { d.append("architecture") }
         if a.training != b.training { d.append("training") }
         if a.space != b.space { d.append("space") }
+        if a.effectiveRecipe != b.effectiveRecipe { d.append("recipe") }
         return d
     }
 }

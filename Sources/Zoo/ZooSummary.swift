@@ -56,6 +56,12 @@ public struct ZooSummary: Codable, Sendable {
     public var hyperparameters: [String: ZooHyperparameterRange]
     /// The zoo seed.
     public var seed: UInt64
+    /// The training recipe (`swiftnfn-v1` for zoos written before recipes were recorded).
+    public var recipe: ZooRecipe
+    /// Whether every member started from the same initial draw.
+    public var sharedInitialization: Bool
+    /// SIREN: the fits' PSNR (dB) at the last checkpoint epoch, when recorded.
+    public var psnr: ZooMetricSummary?
     /// Where an imported zoo came from (`nil`: generated).
     public var source: ZooImportSource?
 
@@ -65,6 +71,9 @@ public struct ZooSummary: Codable, Sendable {
         case members, planned, shard, complete, checkpoints, epochs, diverged
         case incompleteMembers = "incomplete_members"
         case ignoredPartialLine = "ignored_partial_line"
+        case recipe
+        case sharedInitialization = "shared_initialization"
+        case psnr
         case testAccuracy = "test_accuracy"
         case mse
         case byEpoch = "by_epoch"
@@ -75,6 +84,8 @@ public struct ZooSummary: Codable, Sendable {
     public init(_ reader: ZooReader) {
         let m = reader.manifest
         directory = reader.directory.path
+        recipe = m.spec.effectiveRecipe
+        sharedInitialization = m.spec.training.sharedInitialization == true
         family = reader.family
         dataset = m.spec.data.displayName
         formatVersion = m.formatVersion
@@ -96,6 +107,8 @@ public struct ZooSummary: Codable, Sendable {
         let last = byEpoch.last?.summary
         testAccuracy = family.isClassifier ? last : nil
         mse = family.isClassifier ? nil : last
+        let lastEpoch = reader.epochs.last
+        psnr = ZooMetricSummary(reader.checkpoints.filter { $0.epoch == lastEpoch }.compactMap(\.psnr))
         var ranges: [String: ZooHyperparameterRange] = [:]
         let firstPerMember = Dictionary(grouping: reader.checkpoints, by: \.member).compactMap { $0.value.first }
         for c in firstPerMember {
@@ -120,6 +133,8 @@ public struct ZooSummary: Codable, Sendable {
         var lines = ["\(directory): \(family.rawValue) zoo on \(dataset), \(members)/\(planned) members"
             + (shard.map { " (shard \($0))" } ?? "") + (complete ? ", complete" : ", incomplete")
             + ", \(checkpoints) checkpoints at epochs \(epochs.map(String.init).joined(separator: ","))"]
+        lines.append("recipe: \(recipe.rawValue)" + (sharedInitialization ? ", one shared initial draw" : ", each member its own initial draw"))
+        if let p = psnr { lines.append(String(format: "fit PSNR at the last checkpoint: min %.1f dB, median %.1f dB, max %.1f dB", p.min, p.median, p.max)) }
         if let s = source {
             lines.append("imported from \(s.format) \(s.path): \(s.rows) source checkpoints, skipped \(s.skippedNonFinite) with NaN/∞ weights and \(s.skippedOther) others")
         }

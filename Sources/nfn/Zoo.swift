@@ -81,6 +81,9 @@ struct ZooGenerate: ParsableCommand {
     @Flag(help: "Start every member from the same initial weights (drawn from --seed); e.g. SIRENs that differ only by their image.")
     var sharedInit = false
 
+    @Option(help: "Training recipe: swiftnfn-v1 or reference (transformer zoos; default: the family's, reference for transformers).")
+    var recipe: String?
+
     @Option(help: "SIREN: fits per image, each from its own initialisation (re-fits of one image share its image_index).")
     var refits: Int?
 
@@ -147,6 +150,14 @@ struct ZooGenerate: ParsableCommand {
         if let v = batchSize { s.training.batchSize = v }
         if sharedInit { s.training.sharedInitialization = true }
         if let r = refits { s.training.refits = r }
+        if let name = recipe {
+            guard let r = ZooRecipe(rawValue: name) else {
+                throw ValidationError("--recipe must be one of \(ZooRecipe.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
+            }
+            s.recipe = r == .swiftNFNv1 ? nil : r
+            // The reference recipe's shared start comes with it; v1 draws per member.
+            if r == .reference { s.training.sharedInitialization = true } else if !sharedInit { s.training.sharedInitialization = nil }
+        }
         return s
     }
 

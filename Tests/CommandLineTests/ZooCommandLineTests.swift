@@ -16,7 +16,10 @@ struct ZooCommandLineTests {
         let zoo = root.appendingPathComponent("zoo").path
         let g = try runNFN(["zoo", "generate"] + common + ["--out", zoo, "--workers", "2", "--json"])
         #expect(g.status == 0, "\(g.stderr)")
-        #expect(g.stderr.isEmpty, "no progress line when not a terminal: \(g.stderr)")
+        // Not a terminal (a log): whole progress lines on stderr, the last one at 8/8; stdout stays JSON.
+        let progress = g.stderr.split(separator: "\n")
+        #expect(!progress.isEmpty && progress.allSatisfy { $0.hasPrefix("progress: ") }, "\(g.stderr)")
+        #expect(progress.last?.contains("8/8 members") == true, "\(g.stderr)")
         let gj = try jsonObject(g.stdout)
         #expect(gj["generated"] as? Int == 8 && gj["complete"] as? Bool == true)
         // The CLI's defaults reproduce the library's spec exactly.
@@ -50,6 +53,7 @@ struct ZooCommandLineTests {
             let part = root.appendingPathComponent("part\(k)").path
             let r = try runNFN(["zoo", "generate"] + common + ["--out", part, "--shard", "\(k)/2", "--quiet"])
             #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.isEmpty, "--quiet prints no progress: \(r.stderr)")
             parts.append(part)
         }
         let merged = root.appendingPathComponent("merged").path

@@ -78,8 +78,10 @@ public enum INRClassificationExperiment: MetanetworkTask {
     public static func zooName(of data: Data) -> String { data.zoo.name }
     /// SIREN zoos only.
     public static func accepts(_ family: ZooFamily) -> Bool { family == .siren }
-    /// One SIREN per item.
-    public static func members(of data: Data) -> [Int] { Array(0..<data.count) }
+    /// One SIREN per item, grouped by the image it fits: the re-fits of one image
+    /// (``ZooTrainingSpec/refits``) land in one part of a split (without re-fits every group is
+    /// one SIREN).
+    public static func members(of data: Data) -> [Int] { data.zoo.imageIndices }
 
     public static func summary(of data: Data) -> String {
         "\(data.count) SIRENs of \(data.classCount) classes, \(data.skipped) left out (diverged or non-finite)"

@@ -113,14 +113,17 @@ public final class TransformerBlock: Module, Layer {
     ///   - affineNorm: whether the two LayerNorms learn γ, β; `true` by default.
     ///   - rate: `dropout`, in [0, 1) for both sublayers; 0 (off) by default. Its mask generator is
     ///     seeded from `rng`.
+    ///   - initializer: the weights of the four attention projections and both feed-forward layers
+    ///     (biases stay zero); Glorot uniform by default.
     public init(modelDimension d: Int, heads: Int, keyDimension dk: Int, valueDimension dv: Int,
                 feedForwardDimension da: Int, residual: Bool = true, affineNorm: Bool = true,
-                dropout rate: Float = 0, rng: inout SeededGenerator) {
+                dropout rate: Float = 0, initializer: Initializer = .glorotUniform, rng: inout SeededGenerator) {
         norm1 = LayerNorm(d, affine: affineNorm)
-        attention = MultiHeadAttention(modelDimension: d, heads: heads, keyDimension: dk, valueDimension: dv, rng: &rng)
+        attention = MultiHeadAttention(modelDimension: d, heads: heads, keyDimension: dk, valueDimension: dv,
+                                       initializer: initializer, rng: &rng)
         norm2 = LayerNorm(d, affine: affineNorm)
-        feedForwardIn = Dense(d, da, rng: &rng)
-        feedForwardOut = Dense(da, d, rng: &rng)
+        feedForwardIn = Dense(d, da, initializer: initializer, rng: &rng)
+        feedForwardOut = Dense(da, d, initializer: initializer, rng: &rng)
         dropout = Dropout(rate: rate, seed: rng.next())
         self.residual = residual
         super.init()

@@ -50,17 +50,25 @@ public final class SmallTransformer: Module, Layer {
     ///
     /// - Parameters:
     ///   - initStandardDeviation: when given, the patch embedding and both classifier layers draw
-    ///     their weights from N(0, std²) instead of Glorot uniform; the encoder blocks always use
-    ///     their defaults.
-    public init(_ c: Configuration = Configuration(), initStandardDeviation: Float? = nil, rng: inout SeededGenerator) {
+    ///     their weights from N(0, std²) instead of Glorot uniform; the encoder blocks use their
+    ///     defaults unless `initializeEveryLayer`.
+    ///   - initializeEveryLayer: the Transformer-NFN zoo's recipe (Tran et al., 2025, reference
+    ///     code Fsoft-AIC/Transformer-NFN): *every* weight — patch embedding, Q, K, V, O, both
+    ///     feed-forward layers, classifier — from a normal truncated at ±2 std with
+    ///     `initStandardDeviation`, every bias zero. Ignored without a standard deviation.
+    public init(_ c: Configuration = Configuration(), initStandardDeviation: Float? = nil,
+                initializeEveryLayer: Bool = false, rng: inout SeededGenerator) {
         configuration = c
-        let initializer: Initializer = initStandardDeviation.map { .normal(std: $0) } ?? .glorotUniform
+        let everyLayer = initializeEveryLayer && initStandardDeviation != nil
+        let initializer: Initializer = initStandardDeviation.map { everyLayer ? .truncatedNormal(std: $0) : .normal(std: $0) }
+            ?? .glorotUniform
         patchEmbedding = Conv2d(c.inputChannels, c.modelDimension, kernelSize: (c.patchSize, c.patchSize),
                                 stride: (c.patchSize, c.patchSize), initializer: initializer, rng: &rng)
         blocks = (0..<c.blockCount).map { _ in
             TransformerBlock(modelDimension: c.modelDimension, heads: c.heads, keyDimension: c.keyDimension,
                              valueDimension: c.valueDimension, feedForwardDimension: c.feedForwardDimension,
-                             residual: c.residual, affineNorm: false, dropout: c.dropout, rng: &rng)
+                             residual: c.residual, affineNorm: false, dropout: c.dropout,
+                             initializer: everyLayer ? initializer : .glorotUniform, rng: &rng)
         }
         finalNorm = LayerNorm(c.modelDimension, affine: false)
         classifierHidden = Dense(c.modelDimension, c.modelDimension, initializer: initializer, rng: &rng)
