@@ -100,10 +100,12 @@ import _TestSupport
         } catch let error as ZooError {
             #expect("\(error)".contains("member-batch"))
         }
-        // 28×28: one member's activations already fill the cache budget; 8×8: several fit.
-        #expect(try MemberBatchSize.choose(requested: nil, spec: spec, imageShape: [1, 28, 28], members: 400, workers: 2) == 1)
-        #expect(try MemberBatchSize.choose(requested: nil, spec: spec, imageShape: [1, 8, 8], members: 400, workers: 2) > 4)
-        #expect(try MemberBatchSize.choose(requested: nil, spec: spec, imageShape: [1, 8, 8], members: 4, workers: 2) == 2)
+        // The default SIREN on 28×28: one member's activations already fill the cache budget;
+        // on 8×8 several fit, at most each worker's share.
+        let standard = ZooSpec.defaults(for: .siren)
+        #expect(try MemberBatchSize.choose(requested: nil, spec: standard, imageShape: [1, 28, 28], members: 400, workers: 2) == 1)
+        #expect(try MemberBatchSize.choose(requested: nil, spec: standard, imageShape: [1, 8, 8], members: 400, workers: 2) > 4)
+        #expect(try MemberBatchSize.choose(requested: nil, spec: standard, imageShape: [1, 8, 8], members: 4, workers: 2) == 2)
         #expect(try MemberBatchSize.choose(requested: nil, spec: tinySpec(.cnn), imageShape: [1, 28, 28], members: 40, workers: 2) == 1)
     }
 }
