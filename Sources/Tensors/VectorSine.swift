@@ -130,28 +130,30 @@ public enum VectorSine {
         }
     }
 
+    /// `out[i] = g[i] · f(kernel(x[i]))` in one pass, `f` picking from the (sin, cos) lanes.
+    @inlinable @inline(__always)
+    static func multiply(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                         count: Int, _ f: ((sin: Lanes, cos: Lanes)) -> Lanes) {
+        let exact = needsFallback(x, count: count)
+        var i = 0
+        while i < count {
+            store(load(g, i, count) * f(kernel(load(x, i, count), exact: exact)), out, i, count)
+            i += 8
+        }
+    }
+
     /// `out[i] = g[i] · cos(x[i])` — the sine's pullback, without materialising the cosine
     /// (`out` may be `g`).
     @inlinable
     public static func multiplyByCosine(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                         into out: UnsafeMutablePointer<Float>, count: Int) {
-        let exact = needsFallback(x, count: count)
-        var i = 0
-        while i < count {
-            store(load(g, i, count) * kernel(load(x, i, count), exact: exact).cos, out, i, count)
-            i += 8
-        }
+        multiply(g, x, into: out, count: count) { $0.cos }
     }
 
     /// `out[i] = −g[i] · sin(x[i])` — the cosine's pullback (`out` may be `g`).
     @inlinable
     public static func multiplyByNegativeSine(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                               into out: UnsafeMutablePointer<Float>, count: Int) {
-        let exact = needsFallback(x, count: count)
-        var i = 0
-        while i < count {
-            store(-load(g, i, count) * kernel(load(x, i, count), exact: exact).sin, out, i, count)
-            i += 8
-        }
+        multiply(g, x, into: out, count: count) { -$0.sin }
     }
 }

@@ -94,6 +94,15 @@ struct ZooCommandLineTests {
         #expect(badSpec.status != 0)
         #expect(badSpec.stderr.contains(specFile.path) && badSpec.stderr.contains("unknown family 'resnet'"), "\(badSpec.stderr)")
 
+        // Recipes: the transformer default is the reference one; v1 on request; unknown refused.
+        let reference = try jsonObject(try runNFN(["zoo", "generate", "--family", "transformer", "--print-spec"]).stdout)
+        #expect(reference["recipe"] as? String == "reference")
+        #expect((reference["training"] as? [String: Any])?["shared_initialization"] as? Bool == true)
+        let v1 = try jsonObject(try runNFN(["zoo", "generate", "--family", "transformer", "--recipe", "swiftnfn-v1", "--print-spec"]).stdout)
+        #expect(v1["recipe"] == nil && (v1["training"] as? [String: Any])?["shared_initialization"] == nil)
+        let badRecipe = try runNFN(["zoo", "generate", "--family", "transformer", "--recipe", "nfn", "--print-spec"])
+        #expect(badRecipe.status != 0 && badRecipe.stderr.contains("--recipe"), "\(badRecipe.stderr)")
+
         let zoo = try copyOf(referenceZoo)
         try Data("{oops".utf8).write(to: zoo.appendingPathComponent(ZooLayout.manifest))
         for command in [["info"], ["verify"]] {
