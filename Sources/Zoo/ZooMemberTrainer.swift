@@ -218,6 +218,15 @@ public enum ZooMemberTrainer {
         return SIRENRenderer.coordinates(height: split.height, width: split.width)
     }
 
+    /// Whether a fit with mean squared error `mse` (of the weights before this step) has reached
+    /// the spec's PSNR target; such a member stops, and its remaining checkpoints keep these weights.
+    private static func reachedTarget(_ mse: Float, spec: ZooSpec) -> Bool {
+        guard let target = spec.training.psnrTarget else { return false }
+        if mse == 0 { return true }      // an exact fit: infinite PSNR
+        guard let psnr = ZooCheckpoint.psnr(mse: mse, peak: spec.data.pixelRange.peakToPeak) else { return false }
+        return Double(psnr) >= target
+    }
+
     /// Fits SIREN members together (see ``SIRENMemberBatch``); step for step what
     /// ``fitSIRENOnTape(member:model:hyperparameters:spec:data:)`` does for one.
     private static func fitSIRENs(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
@@ -257,6 +266,11 @@ public enum ZooMemberTrainer {
                     active[k] = false
                     continue
                 }
+                if reachedTarget(losses[k], spec: spec) {
+                    for e in epochs where e >= step { recorders[k].record(e, model: models[k], trainLoss: losses[k]) }
+                    active[k] = false
+                    continue
+                }
                 optimizers[k].step(models[k], gradients: gradients[k])
             }
             if wanted.contains(step) {
@@ -290,6 +304,10 @@ public enum ZooMemberTrainer {
             }
             guard loss.isFinite else {
                 for e in epochs where e >= step { recorder.record(e, model: model, diverged: true) }
+                break
+            }
+            if reachedTarget(loss, spec: spec) {
+                for e in epochs where e >= step { recorder.record(e, model: model, trainLoss: loss) }
                 break
             }
             optimizer.step(model, gradients: gradients)

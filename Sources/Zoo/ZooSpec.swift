@@ -71,6 +71,11 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
     /// `image_index` (which splits group by).
     public var refits: Int?
 
+    /// SIREN: stop a member's fit once its PSNR (dB, on the pixel range's width) reaches this
+    /// value (nil: never). Its remaining checkpoints keep the weights of that moment, so a long
+    /// recipe (e.g. 1,000 steps) costs only what each image needs.
+    public var psnrTarget: Double?
+
     /// SIREN: fits per image, ``refits`` or 1.
     public var fitsPerImage: Int { refits ?? 1 }
 
@@ -90,6 +95,7 @@ public struct ZooTrainingSpec: Codable, Sendable, Equatable {
         case cosineDecay = "cosine_decay"
         case sharedInitialization = "shared_initialization"
         case refits
+        case psnrTarget = "psnr_target"
     }
 
     /// The checkpoint epochs sorted, without duplicates.
@@ -200,6 +206,10 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         if let r = training.refits {
             guard family == .siren else { throw ZooError.invalidSpec("training.refits applies to SIREN zoos only") }
             guard (1...1000).contains(r) else { throw ZooError.invalidSpec("training.refits must be in 1...1000, got \(r)") }
+        }
+        if let t = training.psnrTarget {
+            guard family == .siren else { throw ZooError.invalidSpec("training.psnr_target applies to SIREN zoos only") }
+            guard t.isFinite, t > 0, t <= 200 else { throw ZooError.invalidSpec("training.psnr_target must be in (0, 200] dB, got \(t)") }
         }
         try ZooLimits.check(self)   // upper bounds: these sizes come from files and flags
         if recipe == .reference && family != .transformer {

@@ -87,6 +87,9 @@ struct ZooGenerate: ParsableCommand {
     @Option(help: "SIREN: fits per image, each from its own initialisation (re-fits of one image share its image_index).")
     var refits: Int?
 
+    @Option(help: "SIREN: stop a fit once its PSNR reaches this many dB (its later checkpoints keep those weights).")
+    var psnrTarget: Double?
+
     @Option(help: "Members trained together in one member batch (SIREN; default: chosen from the cache budget). Never changes the zoo.")
     var memberBatch: Int?
 
@@ -150,6 +153,7 @@ struct ZooGenerate: ParsableCommand {
         if let v = batchSize { s.training.batchSize = v }
         if sharedInit { s.training.sharedInitialization = true }
         if let r = refits { s.training.refits = r }
+        if let t = psnrTarget { s.training.psnrTarget = t }
         if let name = recipe {
             guard let r = ZooRecipe(rawValue: name) else {
                 throw ValidationError("--recipe must be one of \(ZooRecipe.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")

@@ -36,6 +36,33 @@ import _TestSupport
         #expect(worstLoss == 0, "largest loss difference \(worstLoss)")
     }
 
+    @Test func aPSNRTargetStopsEachFitWhereTheTapePathStops() throws {
+        var spec = tinySpec(.siren, members: 4)
+        spec.training = ZooTrainingSpec(epochs: 60, checkpointEpochs: [0, 20, 40, 60], batchSize: 1)
+        let data = try spec.data.load()
+        let free = try ZooMemberTrainer.train(members: Array(0..<4), spec: spec, data: data)
+        // A target between the members' PSNR at step 20 and at the end: each stops on the way.
+        let at20 = free.compactMap { $0.checkpoints.first { $0.epoch == 20 }?.psnr }
+        let final = free.compactMap { $0.checkpoints.last?.psnr }
+        let target = Double((at20.max() ?? 0) + 0.1)
+        #expect(final.allSatisfy { Double($0) > target }, "the target \(target) must be reached before step 60: \(final)")
+        spec.training.psnrTarget = target
+        let stopped = try ZooMemberTrainer.train(members: Array(0..<4), spec: spec, data: data)
+        for member in 0..<4 {
+            let alone = try ZooMemberTrainer.trainOnTape(member: member, spec: spec, data: data)
+            #expect(stopped[member].checkpoints == alone.checkpoints)
+            #expect(stopped[member].tensors == alone.tensors)
+            // Stopped before step 60, at the target: the last checkpoint reaches it, but with
+            // weights from earlier than the unstopped fit's step 60 (a lower PSNR than it).
+            let lastPSNR = Double(stopped[member].checkpoints.last?.psnr ?? 0)
+            #expect(lastPSNR >= target && lastPSNR < Double(final[member]))
+            let name = try #require(stopped[member].tensors.keys.first { $0.contains("epoch-60/") })
+            #expect(stopped[member].tensors[name] != free[member].tensors[name])
+        }
+        spec.training.psnrTarget = .nan
+        #expect(throws: ZooError.self) { try spec.validate() }
+    }
+
     @Test func aMemberDoesNotDependOnItsBatch() throws {
         let spec = tinySpec(.siren, members: 5)
         let data = try spec.data.load()
