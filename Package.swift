@@ -80,10 +80,10 @@ let package = Package(
         .testTarget(name: "WeightSpaceTests", dependencies: ["Tensors", "Autograd", "NeuralNetworks", "WeightSpace", "Datasets"]),
         .testTarget(name: "MetanetworksTests", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks",
                                                              "WeightSpace", "Metanetworks", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Tensors", "NeuralNetworks", "Datasets", "Training"]),
+        .testTarget(name: "TrainingTests", dependencies: ["LinearAlgebra", "Tensors", "NeuralNetworks", "Datasets", "Training"]),
         .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
+        .testTarget(name: "ExperimentsTests", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                             "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
         // Every ```swift block of README.md and Docs/, compiled (Scripts/doc-snippets.sh writes
         // Generated/ from the articles) and, where it needs no files, run.

@@ -6,6 +6,7 @@ import NeuralNetworks
 import WeightSpace
 import Experiments
 import Training
+import LinearAlgebra
 
 /// A small non-equivariant predictor over flattened weights, enough to exercise the trainer.
 final class FlatProbe: Module {
@@ -63,6 +64,10 @@ struct SyntheticGeneralizationData {
     }
 
     @Test func learnsAndIsDeterministic() throws {
+        // One BLAS thread: suites running beside this one may change the process-wide count
+        // between the runs compared, and a product can round differently with it.
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
         let data = try SyntheticGeneralizationData(count: 60, seed: 3)
         let (m1, h1, w1) = try makeRun(data, checkpoint: nil)
         let (m2, _, w2) = try makeRun(data, checkpoint: nil)
@@ -73,6 +78,10 @@ struct SyntheticGeneralizationData {
     }
 
     @Test func resumeAfterInterruptionReproducesTheUninterruptedRun() throws {
+        // One BLAS thread: suites running beside this one may change the process-wide count
+        // between the runs compared, and a product can round differently with it.
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
         let data = try SyntheticGeneralizationData(count: 60, seed: 4)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-resume-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
