@@ -96,7 +96,7 @@ public enum ZooMemberTrainer {
     private static func makeMember(_ member: Int, spec: ZooSpec, data: ZooData) throws
         -> (model: Module & Layer, hyperparameters: MemberHyperparameters, root: SeededGenerator) {
         let root = rootGenerator(seed: spec.seed, member: member)
-        let hp = spec.space.sample(for: spec.family, using: root.split(stream: 0))
+        let hp = hyperparameters(spec: spec, member: member)
         // A shared start draws from one zoo-wide stream (not any member's), the same for all.
         var initRNG = spec.training.sharedInitialization == true
             ? SeededGenerator(seed: spec.seed).split(stream: sharedInitializationStream)
@@ -249,14 +249,19 @@ public enum ZooMemberTrainer {
             batch.forward()
             return batch.losses(targets: targets)
         }
+        // A checkpoint's evaluation is the next step's forward pass (no update in between): the
+        // step reuses it instead of running it again.
+        var evaluated: [Float]? = nil
         if wanted.contains(0) {
             let losses = fitLosses()
             for k in models.indices { recorders[k].record(0, model: models[k], trainLoss: losses[k]) }
+            evaluated = losses
         }
         var step = 0
         while step < last, active.contains(true) {
             step += 1
-            let losses = fitLosses()
+            let losses = evaluated ?? fitLosses()
+            evaluated = nil
             let gradients = batch.gradients(targets: targets)
             for k in models.indices where active[k] {
                 guard losses[k].isFinite else {
@@ -276,6 +281,7 @@ public enum ZooMemberTrainer {
             if wanted.contains(step) {
                 let after = fitLosses()
                 for k in models.indices where active[k] { recorders[k].record(step, model: models[k], trainLoss: after[k]) }
+                evaluated = after
             }
         }
         return recorders.map { Output(checkpoints: $0.checkpoints, tensors: $0.tensors) }

@@ -9,7 +9,7 @@ public enum MemberBatchSize {
     /// The activation memory one batch may use per worker (bytes): about a core's L2 cache.
     /// Measured on the 2-core build machine (600 Fashion-MNIST SIRENs, 2 workers, one run each):
     /// K = 1 made 1,667 members/min, K = 4 1,552, K = 13 1,533 — once a batch's activations
-    /// (≈ 600 KB per 28×28 member) leave L2, the GEMMs wait on memory and the shared step
+    /// (≈ 700 KB per 28×28 member) leave L2, the GEMMs wait on memory and the shared step
     /// overhead saved by batching is smaller than that. Smaller images batch more members.
     public static let cacheBudget = 1 << 20
     /// The largest automatic K.
@@ -24,8 +24,9 @@ public enum MemberBatchSize {
         let hidden = widths.dropFirst().dropLast().reduce(0, +)
         let widest = widths.max() ?? 1
         let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
-        // pre-activations and sines per hidden layer, outputs, two gradient scratch buffers.
-        let floats = pixels * (2 * hidden + widths.last! + 2 * widest) + 2 * parameters
+        // Sines and cosines per hidden layer, outputs, and three scratch buffers of the widest
+        // layer (the pre-activation, two for gradients) — what ``SIRENMemberBatch`` allocates.
+        let floats = pixels * (2 * hidden + widths.last! + 3 * widest) + 2 * parameters
         return floats * MemoryLayout<Float>.size
     }
 

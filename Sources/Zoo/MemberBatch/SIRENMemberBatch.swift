@@ -26,9 +26,9 @@ final class SIRENMemberBatch {
     private let coordinates: FloatBuffer                // [P, inputs]
     private let weights: [FloatBuffer]                  // per layer: [K, out, in]
     private let biases: [FloatBuffer]                   // per layer: [K, out]
-    private let preActivations: [FloatBuffer]           // hidden layers: [K, P, out], ω₀(h·Wᵀ + b)
-    private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the above
-    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], cos of the same (for the backward)
+    private let preActivation: FloatBuffer              // scratch, [K, P, max width]: ω₀(h·Wᵀ + b) of the layer at hand
+    private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the pre-activation
+    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs)
     private let outputs: FloatBuffer                    // [K, P, outputs]
     private var upstream: FloatBuffer                   // gradient scratch, [K, P, max width]
     private var downstream: FloatBuffer
@@ -65,11 +65,11 @@ final class SIRENMemberBatch {
         biases = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1]) }
         weightGradients = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1] * widths[$0]) }
         biasGradients = (0..<layers).map { FloatBuffer(count: k * widths[$0 + 1]) }
-        preActivations = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
         activations = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
         cosines = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
         outputs = FloatBuffer(count: k * p * widths[layers])
         let widest = widths.max() ?? 1
+        preActivation = FloatBuffer(count: k * p * widest)
         upstream = FloatBuffer(count: k * p * widest)
         downstream = FloatBuffer(count: k * p * widest)
         let paths = Dictionary(uniqueKeysWithValues: first.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
@@ -101,7 +101,7 @@ final class SIRENMemberBatch {
         for l in 0..<layers {
             let fanIn = widths[l], fanOut = widths[l + 1]
             let hidden = l < layers - 1
-            let out = hidden ? preActivations[l].base : outputs.base
+            let out = hidden ? preActivation.base : outputs.base
             let input = l == 0 ? coordinates.base : activations[l - 1].base
             BLAS.gemmStridedBatched(.none, .transpose, m: p, n: fanOut, k: fanIn,
                                     a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
@@ -121,7 +121,7 @@ final class SIRENMemberBatch {
             }
             if hidden {
                 // The cosines come from the same lanes as the tape's pullback computes them.
-                VectorSine.sincos(preActivations[l].base, sine: activations[l].base, cosine: cosines[l].base,
+                VectorSine.sincos(preActivation.base, sine: activations[l].base, cosine: cosines[l].base,
                                   count: k * p * fanOut)
             }
         }
