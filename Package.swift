@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["Tensors", "Autograd", "TensorIO"]),
         .target(name: "WeightSpace", dependencies: ["Tensors", "Autograd", "NeuralNetworks"]),
         .target(name: "Metanetworks", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks", "WeightSpace"]),
-        .target(name: "Training", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
+        .target(name: "Training", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
         .target(name: "Zoo", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                             "Datasets", "Training", "CNFNZlib"]),
         .target(name: "Experiments", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks",

@@ -62,7 +62,7 @@ public enum MainJob {
     /// The metanetwork training recipe.
     public static func trainingConfiguration(_ o: Options) -> MetanetworkTrainingConfiguration {
         MetanetworkTrainingConfiguration(epochs: o.quick ? 10 : 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3,
-                                         patience: o.quick ? 0 : 10, seed: o.seed)
+                                         patience: o.quick ? 0 : 10, seed: o.seed, threads: o.workers)
     }
 
     /// Runs everything; `log` receives progress lines.

@@ -15,6 +15,9 @@ import NeuralNetworks
 /// state, the best weights so far and the history are written atomically to one checkpoint file.
 /// A run killed at any moment and restarted with the same configuration continues from the last
 /// finished epoch and ends with exactly the weights and history an uninterrupted run produces.
+///
+/// Each step's gradient comes from ``DataParallelGradients`` on `configuration.threads` threads:
+/// the same bits for every thread count.
 public enum MetanetworkTrainer {
     /// Trains `model` and returns its history; the model ends with its best-validation weights.
     ///
@@ -72,7 +75,8 @@ public enum MetanetworkTrainer {
             var lossSum = 0.0, batches = 0
             for startIndex in stride(from: 0, to: memberCount, by: c.batchSize) {
                 let indices = Array(order[startIndex..<Swift.min(startIndex + c.batchSize, memberCount)])
-                let (value, grads) = try model.lossAndGradients { tape in try loss(indices, tape) }
+                let (value, grads) = try DataParallelGradients.lossAndGradients(
+                    model: model, batch: indices, threads: c.threads, loss: loss)
                 guard value.isFinite else {
                     throw TrainingError.invalidConfiguration("training loss became \(value) in epoch \(epoch); lower the learning rate")
                 }

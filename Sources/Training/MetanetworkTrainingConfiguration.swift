@@ -17,13 +17,32 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
     public var patience = 10
     /// Seeds the per-epoch batch orders.
     public var seed: UInt64 = 0
+    /// Threads for each optimizer step (≥ 1): the batch's chunks run side by side
+    /// (``DataParallelGradients``). The result does not depend on it, so it is not part of the
+    /// encoded configuration (a run resumes with any thread count).
+    public var threads = 1
+
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, optimizer, learningRate, weightDecay, patience, seed
+    }
+
+    /// Equal when they train to the same result: the thread count is not compared.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.epochs == b.epochs && a.batchSize == b.batchSize && a.optimizer == b.optimizer
+            && a.learningRate == b.learningRate && a.weightDecay == b.weightDecay && a.patience == b.patience
+            && a.seed == b.seed
+    }
 
     /// A configuration; every argument has the documented default.
     public init(epochs: Int = 30, batchSize: Int = 32, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3,
-                weightDecay: Float = 0, patience: Int = 10, seed: UInt64 = 0) {
+                weightDecay: Float = 0, patience: Int = 10, seed: UInt64 = 0, threads: Int = 1) {
         self.epochs = epochs; self.batchSize = batchSize; self.optimizer = optimizer
         self.learningRate = learningRate; self.weightDecay = weightDecay; self.patience = patience; self.seed = seed
+        self.threads = threads
     }
+
+    /// The most threads a run may ask for.
+    public static let maximumThreads = 1024
 
     /// The most epochs (and the longest patience) a run may ask for.
     public static let maximumEpochs = 100_000
@@ -46,5 +65,6 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be a finite number ≥ 0, got \(weightDecay)") }
         guard patience >= 0 else { throw bad("patience must be ≥ 0, got \(patience)") }
         guard patience <= Self.maximumEpochs else { throw bad("patience must be ≤ \(Self.maximumEpochs), got \(patience)") }
+        guard (1...Self.maximumThreads).contains(threads) else { throw bad("threads must be in 1...\(Self.maximumThreads), got \(threads)") }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Tensors
 import TensorIO
 import LinearAlgebra
+import Training
 
 /// Progress of a generation run, reported after each member is committed.
 public struct ZooProgress: Sendable {
@@ -269,7 +270,7 @@ public enum ZooGenerator {
             let k = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape,
                                                members: todo.count, workers: options.workers)
             let batches = stride(from: 0, to: todo.count, by: k).map { Array(todo[$0..<Swift.min($0 + k, todo.count)]) }
-            try ZooWorkerPool.run(Array(batches.indices), workers: options.workers) { b in
+            try WorkerPool.run(Array(batches.indices), workers: options.workers) { b in
                 let members = batches[b]
                 let outputs = try ZooMemberTrainer.train(members: members, spec: spec, data: data)
                 for (member, output) in zip(members, outputs) {

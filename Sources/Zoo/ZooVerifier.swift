@@ -140,7 +140,7 @@ public enum ZooVerifier {
         let tolerance = options.tolerance
         SingleThreadedBLAS.enter()
         defer { SingleThreadedBLAS.leave() }
-        try ZooWorkerPool.run(ids, workers: Swift.max(1, options.workers)) { member in
+        try WorkerPool.run(ids, workers: Swift.max(1, options.workers)) { member in
             let checkpoints = reader.checkpoints(member: member)
             // Bytes first: a damaged shard is named even when the damage leaves the metric unchanged.
             var checksummed = false

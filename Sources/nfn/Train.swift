@@ -52,6 +52,9 @@ struct Train: ParsableCommand {
     @Option(help: "Refuse a model with more parameters than this unless --force (default 50000000).")
     var maxParameters: Int?
     @Flag(help: "Train even a model above max_parameters.") var force = false
+    @Option(help: ArgumentHelp("Threads per optimizer step (default: every core); the result does not depend on it.",
+                               valueName: "n"))
+    var threads: Int?
 
     @OptionGroup var output: OutputOptions
 
@@ -87,7 +90,11 @@ struct Train: ParsableCommand {
         do {
             let config = try resolvedConfiguration()
             let total = config.training.epochs
-            let report = try ExperimentRunner.train(config, force: force, progress: { e in
+            let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            guard (1...MetanetworkTrainingConfiguration.maximumThreads).contains(threadCount) else {
+                throw ValidationError("--threads must be in 1...\(MetanetworkTrainingConfiguration.maximumThreads), got \(threadCount)")
+            }
+            let report = try ExperimentRunner.train(config, force: force, threads: threadCount, progress: { e in
                 FileHandle.standardError.write(Data(String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
                     e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))

@@ -63,6 +63,8 @@ struct CommandLineFaultTests {
         (["train", "--model", "hnp", "--zoo", "REFERENCE", "--out", out, "--train-fraction", "nan"], ["train_fraction"]),
         (["train", "--model", "hnp", "--zoo", "REFERENCE", "--out", out, "--max-parameters", "0"], ["max_parameters"]),
         (["train", "--model", "hnp", "--zoo", "REFERENCE", "--out", out, "--zoo-epoch=-1"], ["zoo_epoch"]),
+        (["train", "--model", "hnp", "--zoo", "REFERENCE", "--out", out, "--threads", "0"], ["--threads"]),
+        (["train", "--model", "hnp", "--zoo", "REFERENCE", "--out", out, "--threads", "9223372036854775807"], ["--threads"]),
     ]
 
     @Test(arguments: 0..<flagCases.count)

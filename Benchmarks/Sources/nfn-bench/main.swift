@@ -214,6 +214,21 @@ if metanetworks {
     }
 }
 
+// 5. `nfn train`'s data-parallel step: one thread vs `trainThreads` threads (every core, at least
+// 2), interleaved. The target is ≥ 1.6× on 2 cores for HNP and NFT.
+if metanetworks {
+    var trng = SeededGenerator(seed: 5)
+    let trainThreads = Swift.max(2, ProcessInfo.processInfo.activeProcessorCount)
+    for c in try trainingThreadsCases(rng: &trng) where onlyCase.map({ c.name.hasPrefix($0) }) ?? true {
+        let (one, many) = Clock.interleaved(repeats: quick ? 3 : 10, warmup: 1, { c.step(1) }, { c.step(trainThreads) })
+        rows.append(BenchmarkRow(name: c.name + ": \(trainThreads) threads vs 1", ours_median_ms: median(many),
+                                 reference: "SwiftNFN on 1 thread", reference_median_ms: median(one),
+                                 ratio_kind: "\(trainThreads)-thread time ÷ 1-thread time (target ≤ 0.625, i.e. ≥ 1.6×)",
+                                 ratio: median(many) / median(one),
+                                 note: String(format: "%.2f× faster; interleaved", median(one) / median(many))))
+    }
+}
+
 // Report: Markdown table on stdout, JSON file.
 print("SwiftNFN benchmarks — BLAS threads: \(threads), repeats: \(repeats) (medians; ratios measured in this run)\n")
 print("| case | ours (ms) | reference | ref (ms) | ratio | ratio meaning |")

@@ -48,6 +48,8 @@ public enum ExperimentRunner {
     ///
     /// - Parameters:
     ///   - force: train even a model above the configuration's `max_parameters`.
+    ///   - threads: threads per optimizer step (``DataParallelGradients``); the result is the same
+    ///     for every count, so it is not saved with the configuration.
     ///   - progress: called after every epoch (the checkpoint is already written).
     ///   - log: receives one-line notes (the model's size, "resuming from epoch 3").
     /// - Returns: the report (one ``ModelResult``) as written to the folder.
@@ -56,15 +58,15 @@ public enum ExperimentRunner {
     ///   configuration, or an output folder that is (or is inside) a zoo, a file, or a folder of
     ///   other files; ``TrainingError`` from training; ``ZooError`` for a malformed zoo.
     @discardableResult
-    public static func train(_ configuration: ExperimentConfiguration, force: Bool = false,
+    public static func train(_ configuration: ExperimentConfiguration, force: Bool = false, threads: Int = 1,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil,
                              log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
         let config = resolvingPaths(configuration)
-        return try train(try taskType(for: config), config, force: force, progress: progress, log: log)
+        return try train(try taskType(for: config), config, force: force, threads: threads, progress: progress, log: log)
     }
 
-    static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration, force: Bool,
+    static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration, force: Bool, threads: Int,
                                              progress: ((MetanetworkEpoch) throws -> Void)?,
                                              log: ((String) -> Void)?) throws -> ExperimentReport {
         let outDir = URL(fileURLWithPath: config.out ?? "")
@@ -80,7 +82,9 @@ public enum ExperimentRunner {
         let lock = try lockRunFolder(outDir)
         defer { lock.release() }
         let checkpoint = try prepareRunFolder(outDir, for: config, log: log)
-        let trained = try Task.train(model, name: config.model, data: data, split: split, configuration: config.training,
+        var training = config.training
+        training.threads = threads   // not part of the saved configuration: the result does not depend on it
+        let trained = try Task.train(model, name: config.model, data: data, split: split, configuration: training,
                                      checkpoint: checkpoint, progress: progress)
         var row = try Task.result(of: trained, data: data, split: split, configuration: config.training, size: config.size)
         row.configuration.merge(config.reportEntries) { _, new in new }

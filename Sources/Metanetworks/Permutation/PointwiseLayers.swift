@@ -117,9 +117,11 @@ public final class ChannelLayerNorm: Module, FoldedWeightSpaceLayer {
 /// equivariant only in distribution; here biases use channel masks too, so for a fixed mask the
 /// layer is exactly NP/HNP-equivariant (tested). Masks come from the layer's own seeded generator.
 /// - Complexity: O(size of the features).
-public final class ChannelDropout: Module, FoldedWeightSpaceLayer {
+public final class ChannelDropout: Module, FoldedWeightSpaceLayer, StochasticModule {
     public let rate: Float
     private var rng: SeededGenerator
+
+    public var drawsRandomNumbers: Bool { rate > 0 }
 
     public init(rate: Float, seed: UInt64 = 0) {
         precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1), got \(rate)")

@@ -7,10 +7,12 @@ import Autograd
 ///
 /// The mask comes from the layer's own generator, seeded at construction, so training is
 /// reproducible.
-public final class Dropout: Module, Layer {
+public final class Dropout: Module, Layer, StochasticModule {
     /// The probability of zeroing an element, in [0, 1).
     public let rate: Float
     private var rng: SeededGenerator
+
+    public var drawsRandomNumbers: Bool { rate > 0 }
 
     /// Creates a dropout layer with its own seeded mask generator.
     ///

@@ -5,7 +5,7 @@ import Foundation
 /// Jobs are started in the order given. After the first error no new job starts; the jobs in
 /// flight finish, then the first error is rethrown. Threads get a 16 MiB stack (a training step
 /// can recurse through a deep tape).
-enum ZooWorkerPool {
+public enum WorkerPool {
     private final class State: @unchecked Sendable {
         let lock = NSLock()
         var next = 0
@@ -13,7 +13,7 @@ enum ZooWorkerPool {
     }
 
     /// Calls `body(item)` for every item on `min(workers, items.count)` threads and waits.
-    static func run(_ items: [Int], workers: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
+    public static func run(_ items: [Int], workers: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
         guard !items.isEmpty else { return }
         let state = State()
         let group = DispatchGroup()
