@@ -6,7 +6,9 @@ import Foundation
 /// same seed gives the same result on every run and machine. Use ``split(stream:)`` to derive
 /// independent generators (one per zoo member, per worker) without sharing state across threads.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    // Internal (not private) so that `next()` can be inlined into callers' loops (dropout masks draw
+    // one number per element).
+    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
     /// The seed this generator was created from.
     public let seed: UInt64
 
@@ -25,6 +27,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// The next 64 random bits.
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

@@ -200,8 +200,12 @@ extension Tensor {
         VectorSine.multiplyByNegativeSine(buffer.base, x.buffer.base, into: out.buffer.base, count: count)
         return out
     }
-    /// Elementwise hyperbolic tangent, in (−1, 1).
-    public func tanh() -> Tensor { mapElements { Foundation.tanh($0) } }
+    /// Elementwise hyperbolic tangent, in [−1, 1], vectorised (``VectorTanh``).
+    public func tanh() -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        VectorTanh.tanh(buffer.base, into: out.buffer.base, count: count)
+        return out
+    }
     /// Elementwise square root; NaN for negative elements.
     public func sqrt() -> Tensor { mapElements { $0.squareRoot() } }
     /// Elementwise absolute value.

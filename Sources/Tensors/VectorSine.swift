@@ -13,25 +13,16 @@ import Foundation
 /// tail shorter than eight lanes is padded), so a value never depends on the buffer around it —
 /// which keeps member-batched zoo training identical to training each member alone.
 public enum VectorSine {
-    @usableFromInline typealias Lanes = SIMD8<Float>
+    @usableFromInline typealias Lanes = FloatLanes.Lanes
 
     /// |x| above which the three-part reduction loses precision.
     @usableFromInline static let reductionLimit: Float = 8192
-
-    /// Rounds each lane to the nearest integer (ties to even) for |x| < 2²²: adding and removing
-    /// 1.5·2²³ leaves no fraction bits. Plain adds, so it vectorises (the generic SIMD `rounded`
-    /// and Float → Int32 conversions do not).
-    @inlinable @inline(__always)
-    static func roundedToInteger(_ x: Lanes) -> Lanes {
-        let magic = Lanes(repeating: 12_582_912)
-        return (x + magic) - magic
-    }
 
     /// sin and cos of eight lanes (lanes with |x| > ``reductionLimit`` are garbage; callers
     /// redo them).
     @inlinable @inline(__always)
     static func kernel(_ x: Lanes) -> (sin: Lanes, cos: Lanes) {
-        let j = roundedToInteger(x * Lanes(repeating: 0.636_619_772_367_581_34))
+        let j = FloatLanes.roundedToInteger(x * Lanes(repeating: 0.636_619_772_367_581_34))
         // π/2 = c1 + c2 + c3, c1 and c2 short enough that j·c1 and j·c2 are exact for |j| < 2^13.
         var r = x - j * Lanes(repeating: 1.570_312_5)
         r = r - j * Lanes(repeating: 4.837_512_969_970_703_125e-4)
@@ -45,7 +36,7 @@ public enum VectorSine {
         cp = cp * z * z - Lanes(repeating: 0.5) * z + Lanes(repeating: 1)
         // The quadrant j mod 4 ∈ {0, 1, 2, 3}, in floating point (exact for these j).
         let quarter = j * Lanes(repeating: 0.25)
-        var whole = roundedToInteger(quarter)
+        var whole = FloatLanes.roundedToInteger(quarter)
         whole = whole.replacing(with: whole - 1, where: whole .> quarter)
         let q = j - whole * Lanes(repeating: 4)
         let one = Lanes(repeating: 1), two = Lanes(repeating: 2), three = Lanes(repeating: 3)
@@ -55,23 +46,6 @@ public enum VectorSine {
         let sinNegative = q .>= two
         let cosNegative = (q .== one) .| (q .== two)
         return (s.replacing(with: -s, where: sinNegative), c.replacing(with: -c, where: cosNegative))
-    }
-
-    @inlinable @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ i: Int, _ count: Int) -> Lanes {
-        if i + 8 <= count { return UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self) }
-        var v = Lanes(repeating: 0)
-        for k in 0..<(count - i) { v[k] = p[i + k] }
-        return v
-    }
-
-    @inlinable @inline(__always)
-    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ count: Int) {
-        if i + 8 <= count {
-            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Lanes.self)
-        } else {
-            for k in 0..<(count - i) { p[i + k] = v[k] }
-        }
     }
 
     /// The lanes of `v` the kernel cannot reduce (|v| > ``reductionLimit``, or NaN).
@@ -87,7 +61,7 @@ public enum VectorSine {
         var bad = SIMDMask<SIMD8<Int32>>(repeating: false)
         var i = 0
         while i < count {
-            bad = bad .| outOfRange(load(x, i, count))
+            bad = bad .| outOfRange(FloatLanes.load(x, i, count))
             i += 8
         }
         return any(bad)
@@ -115,11 +89,11 @@ public enum VectorSine {
         var bad = SIMDMask<SIMD8<Int32>>(repeating: false)
         var i = 0
         while i < count {
-            let v = load(x, i, count)
+            let v = FloatLanes.load(x, i, count)
             bad = bad .| outOfRange(v)
             let r = kernel(v)
-            if let sine { store(r.sin, sine, i, count) }
-            if let cosine { store(r.cos, cosine, i, count) }
+            if let sine { FloatLanes.store(r.sin, sine, i, count) }
+            if let cosine { FloatLanes.store(r.cos, cosine, i, count) }
             i += 8
         }
         if any(bad) {
@@ -137,7 +111,7 @@ public enum VectorSine {
         let exact = needsFallback(x, count: count)
         var i = 0
         while i < count {
-            store(load(g, i, count) * f(kernel(load(x, i, count), exact: exact)), out, i, count)
+            FloatLanes.store(FloatLanes.load(g, i, count) * f(kernel(FloatLanes.load(x, i, count), exact: exact)), out, i, count)
             i += 8
         }
     }

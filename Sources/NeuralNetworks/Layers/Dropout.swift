@@ -39,9 +39,13 @@ public final class Dropout: Module, Layer, StochasticModule {
     public static func mask(shape: [Int], rate: Float, rng: inout SeededGenerator) -> Tensor {
         let keep = 1 - rate, scale = 1 / keep
         var mask = Tensor(uninitializedShape: shape)
+        // A local copy of the generator keeps its state in registers through the loop (an inout
+        // captured by the closure is written back to memory on every draw); the draws are the same.
+        var local = rng
         mask.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
+            for i in 0..<p.count { p[i] = local.nextUnitFloat() < keep ? scale : 0 }
         }
+        rng = local
         return mask
     }
 }
