@@ -39,11 +39,18 @@ public final class Dropout: Module, Layer, StochasticModule {
     public static func mask(shape: [Int], rate: Float, rng: inout SeededGenerator) -> Tensor {
         let keep = 1 - rate, scale = 1 / keep
         var mask = Tensor(uninitializedShape: shape)
-        // A local copy of the generator keeps its state in registers through the loop (an inout
-        // captured by the closure is written back to memory on every draw); the draws are the same.
-        var local = rng
+        // Branch-free form of `rng.nextUnitFloat() < keep ? scale : 0` (the same draws and the same
+        // mask): nextUnitFloat is m · 2⁻²⁴ for the top 24 bits m, so the test is the integer
+        // m < ⌈keep · 2²⁴⌉. A branch on a random bit mispredicts half the time, and masks are drawn
+        // for every activation of a dropout layer.
+        let threshold = UInt64((keep * 16_777_216).rounded(.up))
+        let scaleBits = scale.bitPattern
+        var local = rng   // in registers through the loop; written back once
         mask.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = local.nextUnitFloat() < keep ? scale : 0 }
+            for i in 0..<p.count {
+                let kept = UInt32(truncatingIfNeeded: ((local.next() >> 40) &- threshold) >> 63)   // 1 when m < threshold
+                p[i] = Float(bitPattern: kept &* scaleBits)
+            }
         }
         rng = local
         return mask
