@@ -7,7 +7,7 @@ enum Docs_Metanetworks_GraphNN {
     static let article = "Docs/Metanetworks/GraphNN.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Metanetworks/GraphNN.md", line: 106)
+#sourceLocation(file: "Docs/Metanetworks/GraphNN.md", line: 126)
 
 
 var rng = SeededGenerator(seed: 0)
