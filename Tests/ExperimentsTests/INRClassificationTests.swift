@@ -21,7 +21,7 @@ import SwiftNFN
         #expect(result.robustness["permutation"] == accuracy, "\(result.robustness)")
     }
 
-    @Test(arguments: ["np", "hnp", "nft", "monomial-sign", "mlp"])
+    @Test(arguments: ["np", "hnp", "nft", "monomial-sign", "mlp", "graph-nn"])
     func everyModelTrainsAndEvaluates(_ name: String) throws {
         let data = try INRClassificationExperiment.load(zoo: try INRZooFixture.zoo())
         let split = try DataSplit(count: data.count, seed: 3)

@@ -33,12 +33,14 @@ import Experiments
     }
 
     /// Whether `kind` depends on what `mismatch` changes (NFT attends over neurons of any width;
-    /// STATNN reads per-layer statistics of any shape).
+    /// STATNN reads per-layer statistics of any shape; the graph network takes hidden layers of
+    /// any width).
     static func mustReject(_ kind: MetanetworkKind, _ mismatch: String) -> Bool {
         switch mismatch {
         case "same": return false
         case "two feature channels", "two layers": return true
-        case "other hidden width", "other input channels": return kind != .nft && kind != .statnn
+        case "other hidden width": return kind != .nft && kind != .statnn && kind != .graphNN
+        case "other input channels": return kind != .nft && kind != .statnn
         default: return kind != .statnn   // dense layers: other filter taps
         }
     }

@@ -31,6 +31,13 @@ import Metanetworks
         #expect(model.blocks[0].parameterCount == 290_112)
     }
 
+    /// Docs/Metanetworks/GraphNN.md: the catalog's two sizes.
+    @Test func graphNNCounts() throws {
+        var rng = SeededGenerator(seed: 0)
+        #expect(try MetanetworkKind.graphNN.makePredictor(architecture: arch, size: .small, rng: &rng).parameterCount == 21_729)
+        #expect(try MetanetworkKind.graphNN.makePredictor(architecture: arch, size: .standard, rng: &rng).parameterCount == 202_817)
+    }
+
     /// Docs/Metanetworks/MonomialNFN.md.
     @Test func monomialNFNCounts() throws {
         var rng = SeededGenerator(seed: 0)

@@ -31,6 +31,7 @@ func metanetworkCases(pythonDirectory: String, rng: inout SeededGenerator) throw
                                                                         poolDimension: 16, headHidden: 64), rng: &rng)
     let mono = try MonomialPredictor(architecture: arch, configuration: .init(kind: .positiveScaling, hiddenChannels: [16, 16, 16]),
                                      rng: &rng)
+    let gnn = try GraphNNPredictor(architecture: arch, configuration: .init(dimension: 32, layers: 4, headHidden: 256), rng: &rng)
     var tconfig = TransformerNFNConfiguration()
     tconfig.hiddenChannels = [10]
     let tnfn = TransformerNFNPredictor(architecture: SmallTransformer.Configuration(), configuration: tconfig, rng: &rng)
@@ -46,6 +47,9 @@ func metanetworkCases(pythonDirectory: String, rng: inout SeededGenerator) throw
         MetanetworkCase(name: "Monomial-NFN predictor (16,16,16), 32 Small-CNN-Zoo nets, fwd+bwd",
                         script: "\(pythonDirectory)/monomial_reference.py", pythonCases: nil,
                         pythonExtra: [], pythonKey: "*", step: forwardBackward(mono, u)),
+        MetanetworkCase(name: "GraphNN predictor (d 32, 4 layers; head 256), 32 Small-CNN-Zoo nets, fwd+bwd",
+                        script: "\(pythonDirectory)/graph_nn_reference.py", pythonCases: ["graph_nn_small_cnn_zoo_fwd_bwd"],
+                        pythonExtra: [], pythonKey: "graph_nn_small_cnn_zoo_fwd_bwd", step: forwardBackward(gnn, u)),
         MetanetworkCase(name: "Transformer-NFN predictor (10 ch), 32 Small-Transformer-Zoo nets, fwd+bwd",
                         script: "\(pythonDirectory)/transformer_nfn_reference.py", pythonCases: nil,
                         pythonExtra: ["--channels", "10", "--formulation", "fused"], pythonKey: "*",

@@ -115,8 +115,8 @@ public enum INRClassificationExperiment: MetanetworkTask {
 
     /// The models that fit a SIREN weight space: the permutation-invariant NFNs, NFT, the
     /// sign-flip monomial NFN (sine networks have sign, not positive-scaling, symmetries) and the
-    /// STATNN and flat-MLP baselines.
-    public static let modelNames = [MetanetworkKind.np, .hnp, .nft, .monomialSign, .statnn, .mlp].map(\.rawValue)
+    /// STATNN, flat-MLP and graph-network baselines.
+    public static let modelNames = [MetanetworkKind.np, .hnp, .nft, .monomialSign, .statnn, .mlp, .graphNN].map(\.rawValue)
 
     /// The augmentations of the robustness protocol: hidden permutations and sign flips.
     public static let augmentations: [Robustness.Augmentation] = [.permutation, .sign]

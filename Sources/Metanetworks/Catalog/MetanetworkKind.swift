@@ -8,6 +8,7 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
     case monomialSign = "monomial-sign"
     case quasiMonomial = "quasi-monomial"
     case statnn, mlp
+    case graphNN = "graph-nn"
 
     /// The group under which the model's output is invariant by construction (nil: none).
     public var invariantTo: [NeuronGroupElement.Kind] {
@@ -18,6 +19,7 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
         case .monomial, .quasiMonomial: return [.hiddenPermutation, .positiveScaling]
         case .monomialSign: return [.hiddenPermutation, .signFlip]
         case .statnn: return [.hiddenPermutation, .allPermutation]   // statistics of a whole layer
+        case .graphNN: return [.hiddenPermutation]                   // input/output neurons have their own embeddings
         case .mlp: return []
         }
     }
@@ -58,6 +60,10 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
                 placement: .allLayers, rng: &rng)
         case .statnn:
             return STATNNPredictor(architecture: architecture, hidden: head, outputs: outputs, rng: &rng)
+        case .graphNN:
+            return try GraphNNPredictor(architecture: architecture, configuration: .init(
+                dimension: size == .small ? 16 : 32, layers: size == .small ? 2 : 4, headHidden: head, outputs: outputs),
+                rng: &rng)
         case .mlp:
             return FlatMLPPredictor(architecture: architecture, hidden: [head, head], outputs: outputs, rng: &rng)
         }

@@ -18,10 +18,16 @@ public struct WeightSpaceInputRequirement: Sendable, Equatable {
     public var architecture: FeedforwardArchitecture?
     /// Filter taps per layer (kh·kw; 1 for dense layers), when only they are fixed.
     public var filterFactors: [Int]?
+    /// n₀, when the input neurons are fixed but the whole architecture is not.
+    public var inputWidth: Int?
+    /// n_L, when the output neurons are fixed but the whole architecture is not.
+    public var outputWidth: Int?
 
     /// A requirement; leave out what the model does not depend on.
-    public init(channels: Int, layerCount: Int? = nil, architecture: FeedforwardArchitecture? = nil, filterFactors: [Int]? = nil) {
+    public init(channels: Int, layerCount: Int? = nil, architecture: FeedforwardArchitecture? = nil, filterFactors: [Int]? = nil,
+                inputWidth: Int? = nil, outputWidth: Int? = nil) {
         self.channels = channels; self.layerCount = layerCount; self.architecture = architecture; self.filterFactors = filterFactors
+        self.inputWidth = inputWidth; self.outputWidth = outputWidth
     }
 
     /// Throws ``ModuleError/invalidInput(_:)`` naming `model` and the first difference between
@@ -39,6 +45,12 @@ public struct WeightSpaceInputRequirement: Sendable, Equatable {
         for (i, (w, b)) in zip(weightShapes, biasShapes).enumerated() {
             guard w.count >= 4, b.count == 3 else {
                 throw bad("layer \(i): weight must be [B, C, out, in, spatial…] and bias [B, C, out], got \(w) and \(b)")
+            }
+            if i == 0, let n = inputWidth, w[3] != n {
+                throw bad("built for networks with \(n) input neurons, the features have \(w[3])")
+            }
+            if i == weightShapes.count - 1, let n = outputWidth, w[2] != n {
+                throw bad("built for networks with \(n) output neurons, the features have \(w[2])")
             }
             guard w[1] == channels, b[1] == channels else {
                 throw bad("built for \(channels) feature channels, layer \(i) has \(w[1])")
