@@ -190,8 +190,9 @@ public enum INRClassificationExperiment: MetanetworkTask {
         metrics["chance"] = Double(mostFrequent) / Double(Swift.max(labels.count, 1))
         var robustness: [String: Double] = [:]
         let features = data.features.gathering(members: indices)
+        let sine = [Activation](repeating: .sine, count: indices.count)   // every SIREN member
         for aug in augmentations {
-            let moved = try Robustness.augment(features, with: aug, seed: seed &+ 77)
+            let moved = try Robustness.augment(features, with: aug, activations: sine, seed: seed &+ 77).features
             robustness[aug.description] = try score(model: model, features: moved, indices: Array(0..<indices.count),
                                                 labels: labels)["accuracy"]
         }

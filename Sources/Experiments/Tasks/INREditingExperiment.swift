@@ -181,7 +181,8 @@ public enum INREditingExperiment: MetanetworkTask {
         model.eval()
         let mse = evaluate(model: model, data: data, indices: indices)["mse"] ?? .nan
         let reference = evaluate(model: nil, data: data, indices: indices)["mse"] ?? .nan
-        let moved = try Robustness.augment(data.features.gathering(members: indices), with: .permutation, seed: seed &+ 77)
+        let moved = try Robustness.augment(data.features.gathering(members: indices), with: .permutation,
+                                           activations: [Activation](repeating: .sine, count: indices.count), seed: seed &+ 77).features
         let permuted = evaluate(model: model, data: data, indices: Array(0..<indices.count), features: moved,
                                 targetIndices: indices)["mse"] ?? .nan
         return (["mse": mse, "no_edit_mse": reference, "loss": mse],
