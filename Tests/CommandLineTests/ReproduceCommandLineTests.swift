@@ -69,7 +69,7 @@ import _TestSupport
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/\(file)").path))
         }
         let zoos = try #require(json["zoos"] as? [[String: Any]])
-        #expect(zoos.first?["generatedNow"] as? Int == 24)
+        #expect(zoos.first?["generatedNow"] as? Int == zoos.first?["members"] as? Int)
 
         // Again: the zoo is reused (spec hash) and every training run resumes from its finished
         // checkpoint, so the numbers are the same.

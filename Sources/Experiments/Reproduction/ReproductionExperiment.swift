@@ -47,7 +47,7 @@ public struct ReproductionPart: Sendable {
 extension ReproductionPart {
     /// A runner for any ``MetanetworkTask``: one member-grouped split per seed, every model trained
     /// with the seed's configuration, resuming from its checkpoint in `checkpoints` when there is one.
-    public static func runner<T: MetanetworkTask>(_: T.Type, load: @escaping @Sendable (URL, ZooSpec) throws -> T.Data)
+    public static func runner<T: MetanetworkTask & SendableMetatype>(_: T.Type, load: @escaping @Sendable (URL, ZooSpec) throws -> T.Data)
         -> ReproductionPartRunner {
         { zoo, spec, models, seeds, configuration, size, checkpoints, log in
             let data = try load(zoo, spec)

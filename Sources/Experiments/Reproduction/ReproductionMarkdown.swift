@@ -16,7 +16,8 @@ public enum ReproductionMarkdown {
         for row in r.rows where !parts.contains(row.part) { parts.append(row.part) }
         for part in parts {
             let rows = r.rows.filter { $0.part == part }
-            let augmentations = Array(Set(rows.flatMap(\.robustness.keys))).sorted()
+            // Shorter names first, so "scale [1, 10]" comes before "scale [1, 100]".
+            let augmentations = Array(Set(rows.flatMap(\.robustness.keys))).sorted { ($0.count, $0) < ($1.count, $1) }
             let thresholds = Array(Set(rows.flatMap(\.otherMetrics.keys).filter { $0.hasPrefix("tau_acc_ge_") && $0 != "tau_acc_ge_0.50" })).sorted()
             let metric = rows.first.map { $0.metric + ($0.higherIsBetter ? " ↑" : " ↓") } ?? ""
             lines.append("## \(part)")

@@ -26,7 +26,7 @@ public enum ReproductionRegistry {
     /// learning rate 1e-3, batch 8, 50 epochs).
     public static func training(_ scale: ReproductionScale) -> MetanetworkTrainingConfiguration {
         switch scale {
-        case .quick: return MetanetworkTrainingConfiguration(epochs: 6, batchSize: 16, optimizer: .adam, learningRate: 1e-3, patience: 0)
+        case .quick: return MetanetworkTrainingConfiguration(epochs: 8, batchSize: 16, optimizer: .adam, learningRate: 1e-3, patience: 0)
         case .standard: return MetanetworkTrainingConfiguration(epochs: 40, batchSize: 32, optimizer: .adam, learningRate: 1e-3, patience: 10)
         case .large: return MetanetworkTrainingConfiguration(epochs: 50, batchSize: 8, optimizer: .adam, learningRate: 1e-3, patience: 0)
         }

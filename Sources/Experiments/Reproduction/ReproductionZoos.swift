@@ -27,7 +27,7 @@ public enum ReproductionZoos {
         var s = ZooSpec.defaults(for: .cnn)
         switch scale {
         case .quick:
-            s.members = 24
+            s.members = 48
             synthetic(&s, train: 256, test: 128)
             s.training.epochs = 2
             s.training.checkpointEpochs = [1, 2]

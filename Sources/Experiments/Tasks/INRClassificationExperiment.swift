@@ -222,6 +222,8 @@ public enum INRClassificationExperiment: MetanetworkTask {
     /// accuracy on augmented copies.
     public static func evaluate(_ model: any Module & WeightSpaceModel, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
         let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
-        return TaskEvaluation(metrics: metrics, robustness: robustness)
+        // Every member is a SIREN (sine: odd), so permutations and sign flips act on all of them.
+        return TaskEvaluation(metrics: metrics, robustness: robustness,
+                              augmentedMembers: robustness.mapValues { _ in items.count })
     }
 }

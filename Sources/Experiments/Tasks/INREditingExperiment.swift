@@ -213,7 +213,9 @@ public enum INREditingExperiment: MetanetworkTask {
     /// MSE on hidden-permutation-augmented copies.
     public static func evaluate(_ model: Model, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
         let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
-        return TaskEvaluation(metrics: metrics, robustness: robustness)
+        // Every member is a SIREN: the permutation acts on all of them.
+        return TaskEvaluation(metrics: metrics, robustness: robustness,
+                              augmentedMembers: robustness.mapValues { _ in items.count })
     }
 
     /// An SVG grid for looking at edits: one row per member of `indices`, columns original image,

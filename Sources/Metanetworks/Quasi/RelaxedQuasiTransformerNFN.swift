@@ -7,21 +7,23 @@ import LinearAlgebra
 /// The relaxed quasi-equivariant Transformer-NFN layer (Tran et al. 2026, *Quasi-Equivariant
 /// Metanetworks*, §4.3): f(U) = φ̃(U)·E(U) where φ̃(U) is the strict layer's group element
 /// (``QuasiTransformerNFN``: per head M_i ∈ GL(D_k), N_i ∈ GL(D_v)) plus learned structured noise
-/// that **leaves the group**: off-diagonal blocks between heads.
+/// that **leaves the group**: off-diagonal blocks between heads on the query and value side.
 ///
-/// φ̃ acts on the heads' concatenated query/key columns with one (h·D_k)×(h·D_k) matrix
-/// M̃ = blockdiag(M_1 … M_h) + β·(1 − blockdiag(1))⊙sin(Dense(hidden)), and on the value/output
-/// rows with Ñ (h·D_v)×(h·D_v) alike: Q ← Q M̃, K ← K M̃⁻ᵀ, V ← V Ñ, O ← Ñ⁻¹ O. With β = 0 it is
-/// the strict layer. With β ≠ 0 the cross-head blocks mix queries of one head into another's,
-/// which changes the function the encoded transformer computes (the softmax is per head), so φ̃(U)
-/// is no longer a symmetry: an invariant head after it is **not** exactly invariant any more, and
-/// φ̃'s parameters get a gradient — the point of the relaxation (tested both ways).
+/// With the heads' columns concatenated, M̃ = blockdiag(M_1 … M_h) + β·(1 − blockdiag(1))⊙sin(Dense(hidden))
+/// ((h·D_k)×(h·D_k)) and Ñ alike ((h·D_v)×(h·D_v)), and
+/// Q ← Q M̃, K ← K M⁻ᵀ, V ← V Ñ, O ← N⁻¹ O, with M = blockdiag(M_i), N = blockdiag(N_i) the strict
+/// part. With β = 0 this is the strict layer. With β ≠ 0 the pair no longer cancels:
+/// Q̃K̃ᵀ = Q M̃ M⁻¹ Kᵀ ≠ Q Kᵀ (and ṼÕ ≠ VO), so φ̃(U) is not a symmetry and an invariant head after
+/// it is **not** exactly invariant any more; φ̃'s parameters get a gradient — the point of the
+/// relaxation (tested both ways). (Tying the key side to M̃⁻ᵀ instead would not do: the
+/// Transformer-NFN readout only sees head-summed products such as Σ_i Q_i K_iᵀ, which a full
+/// GL(h·D_k) pair leaves unchanged — measured: deviation 8e-7.)
 ///
 /// β is learned (initial value `noiseScale`, 0.01); the hidden layer of φ's MLP is shared with the
-/// strict part. Invertibility is checked on every forward pass (κ₂ ≤ `conditionLimit`).
+/// strict part. M and N are inverted per head with a condition check (κ₂ ≤ `conditionLimit`).
 ///
-/// - Complexity: that of ``QuasiTransformerNFN`` with (h·D_k)³ + (h·D_v)³ inverses per network in
-///   place of h·(D_k³ + D_v³).
+/// - Complexity: that of ``QuasiTransformerNFN`` plus O(B·E·D·(h·D_k)² + B·E·D·(h·D_v)²) for
+///   the full query and value products.
 public final class RelaxedQuasiTransformerNFN: Module {
     /// The strict layer: E, φ's MLP and γ.
     public let strict: QuasiTransformerNFN
@@ -68,6 +70,12 @@ public final class RelaxedQuasiTransformerNFN: Module {
 
     /// φ̃(U) from the statistics `[B, S]`: M̃ `[B, h·D_k, h·D_k]` and Ñ `[B, h·D_v, h·D_v]`.
     public func groupElement(_ statistics: Variable) -> (queryKey: Variable, valueOutput: Variable) {
+        let p = parts(statistics)
+        return (p.noisyQuery, p.noisyValue)
+    }
+
+    /// The strict per-head M `[B, h, D_k, D_k]`, N `[B, h, D_v, D_v]` and the noisy M̃, Ñ.
+    func parts(_ statistics: Variable) -> (m: Variable, n: Variable, noisyQuery: Variable, noisyValue: Variable) {
         let b = statistics.shape[0], hk = strict.heads * strict.keyDimension, hv = strict.heads * strict.valueDimension
         let (m, n) = strict.groupElement(statistics)
         let hidden = strict.groupLayers[0](statistics).relu()
@@ -76,12 +84,12 @@ public final class RelaxedQuasiTransformerNFN: Module {
         func constant(_ t: Tensor) -> Variable { statistics.tape?.constant(t) ?? Variable(t) }
         let mNoise = raw.slice(axis: 1, 0..<(hk * hk)).reshaped([b, hk, hk]) * constant(queryKeyMask) * beta
         let nNoise = raw.slice(axis: 1, (hk * hk)..<(hk * hk + hv * hv)).reshaped([b, hv, hv]) * constant(valueOutputMask) * beta
-        return (Self.blockDiagonal(m) + mNoise, Self.blockDiagonal(n) + nNoise)
+        return (m, n, Self.blockDiagonal(m) + mNoise, Self.blockDiagonal(n) + nNoise)
     }
 
     /// f(U) = φ̃(U)·E(U): `[B, C, …]` → `[B, E, …]`.
     ///
-    /// - Throws: `LinearAlgebraError` if M̃ or Ñ is singular or has κ₂ above the strict layer's
+    /// - Throws: `LinearAlgebraError` if a strict M_i or N_i is singular or has κ₂ above the strict layer's
     ///   ``QuasiTransformerNFN/conditionLimit``.
     public func callAsFunction(_ x: TransformerBlockVariables, statistics: Variable) throws -> TransformerBlockVariables {
         let (h, _, dk, dv, _) = x.dimensions
@@ -90,15 +98,16 @@ public final class RelaxedQuasiTransformerNFN: Module {
         precondition(statistics.rank == 2 && statistics.shape[0] == x.batchSize, "statistics must be [B, S], got \(statistics.shape)")
         let stats = statistics.tape == nil ? (x.tape?.constant(statistics.value) ?? statistics) : statistics
         let y = strict.linear(x)
-        let (m, n) = groupElement(stats)
-        let mInv = try m.batchedInverse(conditionLimit: strict.conditionLimit)
-        let nInv = try n.batchedInverse(conditionLimit: strict.conditionLimit)
-        return Self.act(on: y, queryKey: m, queryKeyInverse: mInv, valueOutput: n, valueOutputInverse: nInv)
+        let (m, n, mNoisy, nNoisy) = parts(stats)
+        // The strict part's inverses, per head (block-diagonal), checked for conditioning.
+        let mInv = Self.blockDiagonal(try m.batchedInverse(conditionLimit: strict.conditionLimit))
+        let nInv = Self.blockDiagonal(try n.batchedInverse(conditionLimit: strict.conditionLimit))
+        return Self.act(on: y, queryKey: mNoisy, keyInverse: mInv, valueOutput: nNoisy, outputInverse: nInv)
     }
 
-    /// Q·M̃, K·M̃⁻ᵀ, V·Ñ, Ñ⁻¹·O with the heads concatenated (batched over B, shared by channels).
-    static func act(on y: TransformerBlockVariables, queryKey m: Variable, queryKeyInverse mInv: Variable,
-                    valueOutput n: Variable, valueOutputInverse nInv: Variable) -> TransformerBlockVariables {
+    /// Q·M̃, K·M⁻ᵀ, V·Ñ, N⁻¹·O with the heads concatenated (batched over B, shared by channels).
+    static func act(on y: TransformerBlockVariables, queryKey m: Variable, keyInverse mInv: Variable,
+                    valueOutput n: Variable, outputInverse nInv: Variable) -> TransformerBlockVariables {
         let b = y.batchSize, e = y.channelCount
         let (h, d, dk, dv, _) = y.dimensions
         // [B, E, h, D, w] → [B, E·D, h·w] → × [B, h·w, h·w] → back.
@@ -110,7 +119,7 @@ public final class RelaxedQuasiTransformerNFN: Module {
         out.query = right(y.query, m, width: dk, transpose: false)
         out.key = right(y.key, mInv, width: dk, transpose: true)
         out.value = right(y.value, n, width: dv, transpose: false)
-        // O [B, E, h, D_v, D] → [B, h·D_v, E·D]; Ñ⁻¹ × that; back.
+        // O [B, E, h, D_v, D] → [B, h·D_v, E·D]; N⁻¹ × that; back.
         out.output = Variable.matmul(nInv, y.output.permuted([0, 2, 3, 1, 4]).reshaped([b, h * dv, e * d]))
             .reshaped([b, h, dv, e, d]).permuted([0, 3, 1, 2, 4])
         return out

@@ -10,9 +10,10 @@ import LinearAlgebra
 /// group.
 ///
 /// **Group.** None exactly: unlike the strict model (where φ(U) is a group element that the
-/// invariant readout absorbs, so φ gets no gradient), φ̃'s off-diagonal blocks change the encoded
-/// function, so the output moves slightly under the attention group — by an amount the learned β
-/// controls (at β = 0 it is the strict, invariant model). That is what lets φ̃ learn at all.
+/// invariant readout absorbs, so φ gets no gradient), φ̃'s off-diagonal blocks act on the query and
+/// value side only, so QKᵀ and VO change and the output moves slightly under the attention group —
+/// by an amount the learned β controls (at β = 0 it is the strict, invariant model). That is what
+/// lets φ̃ learn at all.
 ///
 /// ```swift
 /// var rng = SeededGenerator(seed: 0)
