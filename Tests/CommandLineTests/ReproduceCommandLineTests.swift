@@ -38,7 +38,9 @@ import _TestSupport
         let start = Date()
         let r = try runNFN(args)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(Date().timeIntervalSince(start) < 180)   // ≈ a minute alone; other suites share the cores
+        // About 20 s alone (measured 18.7 s); inside the full suite, with the other suites on the
+        // same 2 cores, it took 161 s for both runs, so the bound is loose.
+        #expect(Date().timeIntervalSince(start) < 300)
         let json = try jsonObject(r.stdout)
         #expect(json["schema"] as? String == "swiftnfn.reproduction/1")
         let rows = try #require(json["rows"] as? [[String: Any]])
