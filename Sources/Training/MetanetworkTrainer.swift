@@ -67,6 +67,8 @@ public enum MetanetworkTrainer {
 
         model.train()
         let base = SeededGenerator(seed: c.seed)
+        let stepsPerEpoch = (memberCount + c.batchSize - 1) / c.batchSize
+        let schedule = c.warmupCosine?.schedule(learningRate: c.learningRate, epochs: c.epochs, stepsPerEpoch: stepsPerEpoch)
         var stoppedEarly = false
         for epoch in (history.count + 1)...c.epochs {
             let start = Date()
@@ -80,6 +82,8 @@ public enum MetanetworkTrainer {
                 guard value.isFinite else {
                     throw TrainingError.invalidConfiguration("training loss became \(value) in epoch \(epoch); lower the learning rate")
                 }
+                // The optimizer's own step count, restored on resume, keeps the schedule on its curve.
+                if let schedule { optimizer.learningRate = schedule.learningRate(at: optimizer.stepCount) }
                 optimizer.step(model, gradients: grads)
                 lossSum += Double(value); batches += 1
             }

@@ -17,20 +17,46 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
     public var patience = 10
     /// Seeds the per-epoch batch orders.
     public var seed: UInt64 = 0
+    /// A linear warm-up and cosine decay of the learning rate (nil: the rate stays constant).
+    /// Optional so that configurations and checkpoint fingerprints written before it existed
+    /// read and match as before.
+    public var warmupCosine: WarmupCosine?
+
+    /// Linear warm-up from 10% of the learning rate to all of it over `warmupEpochs`, then cosine
+    /// decay to `finalFraction` of it at the last epoch (``WarmupCosineSchedule``, per optimizer
+    /// step, so a resumed run continues on the same curve).
+    public struct WarmupCosine: Codable, Sendable, Equatable {
+        /// Epochs of linear warm-up (≥ 0).
+        public var warmupEpochs: Int
+        /// The final rate as a fraction of the learning rate, in [0, 1].
+        public var finalFraction: Float
+
+        /// A schedule; see the properties.
+        public init(warmupEpochs: Int, finalFraction: Float = 0) {
+            self.warmupEpochs = warmupEpochs; self.finalFraction = finalFraction
+        }
+
+        /// The schedule for a run of `epochs` epochs of `stepsPerEpoch` optimizer steps.
+        public func schedule(learningRate: Float, epochs: Int, stepsPerEpoch: Int) -> WarmupCosineSchedule {
+            WarmupCosineSchedule(base: learningRate, warmupSteps: warmupEpochs * stepsPerEpoch, totalSteps: epochs * stepsPerEpoch,
+                                 minimum: learningRate * finalFraction)
+        }
+    }
+
     /// Threads for each optimizer step (≥ 1): the batch's chunks run side by side
     /// (``DataParallelGradients``). The result does not depend on it, so it is not part of the
     /// encoded configuration (a run resumes with any thread count).
     public var threads = 1
 
     private enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, optimizer, learningRate, weightDecay, patience, seed
+        case epochs, batchSize, optimizer, learningRate, weightDecay, patience, seed, warmupCosine
     }
 
     /// Equal when they train to the same result: the thread count is not compared.
     public static func == (a: Self, b: Self) -> Bool {
         a.epochs == b.epochs && a.batchSize == b.batchSize && a.optimizer == b.optimizer
             && a.learningRate == b.learningRate && a.weightDecay == b.weightDecay && a.patience == b.patience
-            && a.seed == b.seed
+            && a.seed == b.seed && a.warmupCosine == b.warmupCosine
     }
 
     /// A configuration; every argument has the documented default.
@@ -66,5 +92,11 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         guard patience >= 0 else { throw bad("patience must be ≥ 0, got \(patience)") }
         guard patience <= Self.maximumEpochs else { throw bad("patience must be ≤ \(Self.maximumEpochs), got \(patience)") }
         guard (1...Self.maximumThreads).contains(threads) else { throw bad("threads must be in 1...\(Self.maximumThreads), got \(threads)") }
+        if let w = warmupCosine {
+            guard (0...epochs).contains(w.warmupEpochs) else { throw bad("warm-up epochs must be in 0...\(epochs) (the epochs), got \(w.warmupEpochs)") }
+            guard w.finalFraction.isFinite, (0...1).contains(w.finalFraction) else {
+                throw bad("the cosine's final fraction must be in [0, 1], got \(w.finalFraction)")
+            }
+        }
     }
 }

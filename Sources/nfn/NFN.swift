@@ -8,7 +8,7 @@ struct NFN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nfn",
         abstract: "Equivariant metanetworks (neural functionals): zoos, symmetry checks, training.",
-        subcommands: [Demo.self, TrainCNN.self, Train.self, Evaluate.self, Report.self, CheckSymmetry.self, CheckEquivariance.self, ZooCommand.self]
+        subcommands: [Demo.self, Reproduce.self, TrainCNN.self, Train.self, Evaluate.self, Report.self, CheckSymmetry.self, CheckEquivariance.self, ZooCommand.self]
     )
 
     static func main() {

@@ -38,13 +38,15 @@ struct SyntheticGeneralizationData {
 @Suite(.serialized) struct MetanetworkTrainerTests {
     struct Interrupted: Error {}
 
-    func makeRun(_ data: SyntheticGeneralizationData, checkpoint: URL?, stopAfter: Int? = nil) throws
+    func makeRun(_ data: SyntheticGeneralizationData, checkpoint: URL?, stopAfter: Int? = nil,
+                 warmupCosine: MetanetworkTrainingConfiguration.WarmupCosine? = nil) throws
         -> (GeneralizationMetrics, MetanetworkTrainingHistory, [String: Tensor]) {
         var rng = SeededGenerator(seed: 5)
         let flat = data.features.flattened
         let model = FlatProbe(inputs: flat.shape[1], rng: &rng)
         let split = try DataSplit(count: data.targets.count, seed: 1)
-        let config = MetanetworkTrainingConfiguration(epochs: 8, batchSize: 8, learningRate: 3e-3, patience: 0, seed: 2)
+        var config = MetanetworkTrainingConfiguration(epochs: 8, batchSize: 8, learningRate: 3e-3, patience: 0, seed: 2)
+        config.warmupCosine = warmupCosine
         func logits(_ idx: [Int], _ tape: Tape?) -> Variable {
             let x = flat.gathering(idx, alongAxis: 0)
             return model(tape?.constant(x) ?? Variable(x))
@@ -99,6 +101,31 @@ struct SyntheticGeneralizationData {
         #expect(h.epochs.map(\.trainLoss) == referenceHistory.epochs.map(\.trainLoss))
     }
 
+    @Test func warmupCosineScheduleChangesTrainingAndResumesOnItsCurve() throws {
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
+        let data = try SyntheticGeneralizationData(count: 60, seed: 4)
+        let schedule = MetanetworkTrainingConfiguration.WarmupCosine(warmupEpochs: 2, finalFraction: 0.01)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfn-schedule-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, _, constant) = try makeRun(data, checkpoint: nil)
+        let (_, _, scheduled) = try makeRun(data, checkpoint: nil, warmupCosine: schedule)
+        #expect(constant != scheduled)
+        let ckpt = dir.appendingPathComponent("s.safetensors")
+        #expect(throws: Interrupted.self) { _ = try makeRun(data, checkpoint: ckpt, stopAfter: 3, warmupCosine: schedule) }
+        let (_, _, resumed) = try makeRun(data, checkpoint: ckpt, warmupCosine: schedule)
+        #expect(resumed == scheduled)
+        // The rate at the first step is 10% of the base, at the end the final fraction.
+        let s = schedule.schedule(learningRate: 1, epochs: 8, stepsPerEpoch: 5)
+        #expect(abs(s.learningRate(at: 0) - 0.1) < 1e-6 && abs(s.learningRate(at: 40) - 0.01) < 1e-6)
+        var bad = MetanetworkTrainingConfiguration(epochs: 4)
+        bad.warmupCosine = .init(warmupEpochs: 5)
+        #expect(throws: TrainingError.self) { try bad.validate() }
+        bad.warmupCosine = .init(warmupEpochs: 1, finalFraction: .nan)
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+
     @Test func checkpointFromAnotherConfigurationIsRefused() throws {
         let data = try SyntheticGeneralizationData(count: 60, seed: 4)
         let other = try SyntheticGeneralizationData(count: 50, seed: 4)
@@ -141,10 +168,11 @@ struct SyntheticGeneralizationData {
 
     @Test func robustnessAugmentationPreservesPermutationInvariantStatistics() throws {
         let data = try SyntheticGeneralizationData(count: 6, seed: 7)
-        let moved = try Robustness.augment(data.features, with: .permutation, seed: 1)
+        let relu = [Activation](repeating: .relu, count: data.features.batchSize)
+        let moved = try Robustness.augment(data.features, with: .permutation, activations: relu, seed: 1).features
         #expect(moved.layerStatistics().isApproximatelyEqual(to: data.features.layerStatistics(), rtol: 1e-5, atol: 1e-6))
         #expect(moved != data.features)
-        let scaled = try Robustness.augment(data.features, with: .scaling(low: 1, high: 10), seed: 1)
+        let scaled = try Robustness.augment(data.features, with: .scaling(low: 1, high: 10), activations: relu, seed: 1).features
         #expect(!scaled.layerStatistics().isApproximatelyEqual(to: data.features.layerStatistics(), rtol: 1e-3, atol: 1e-4))
     }
 }

@@ -29,6 +29,10 @@ public struct ModelResult: Codable, Sendable, Equatable {
     public var predictions: [Double]?
     /// Test-set true values, aligned with `predictions`.
     public var actual: [Double]?
+    /// For each robustness augmentation, how many test members it acted on in full: the others'
+    /// activation lacks that symmetry, so they were only permuted (nil in reports written before
+    /// the count existed).
+    public var augmentedMembers: [String: Int]?
 
     /// A result row; see the properties for each field.
     public init(model: String, zoo: String, task: String, parameters: Int, trainingSeconds: Double, epochs: Int,

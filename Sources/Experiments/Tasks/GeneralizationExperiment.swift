@@ -39,6 +39,9 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
         public var members: [Int]
         /// The checkpoint epochs loaded.
         public var epochs: [Int]
+        /// Each checkpoint's hidden activation, aligned with `targets` (nil for transformer zoos):
+        /// the robustness protocol scales or flips only members for which that is a symmetry.
+        public var activations: [Activation]?
     }
 
     /// A predictor and the logit offset it starts from.
@@ -104,7 +107,8 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
             throw ExperimentError.incompatibleZoo("\(directory.path) has only \(targets.count) usable checkpoints at epoch(s) \(epochs.map(String.init).joined(separator: ", "))")
         }
         return Data(name: directory.lastPathComponent, features: features, architecture: architecture, targets: targets,
-                    skipped: skipped, members: kept.map(\.member), epochs: epochs)
+                    skipped: skipped, members: kept.map(\.member), epochs: epochs,
+                    activations: Space.activations(of: kept, architecture: architecture))
     }
 
     public static func zooName(of data: Data) -> String { data.name }
@@ -158,16 +162,19 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
         let predictions = try predict(model, features: data.features, members: items)
         let actual = items.map { Double(data.targets[$0]) }
         let metrics = GeneralizationMetrics(predicted: predictions, actual: actual, thresholds: [0.5])
-        var robustness: [String: Double] = [:]
+        var robustness: [String: Double] = [:], actedOn: [String: Int] = [:]
         let test = Space.gathering(data.features, members: items)
+        let activations = data.activations.map { a in items.map { a[$0] } }
         for augmentation in Space.augmentations {
-            let moved = try Space.augment(test, with: augmentation, seed: seed &+ 77)
-            let p = try predict(model, features: moved, members: Array(0..<items.count))
+            let moved = try Space.augment(test, with: augmentation, activations: activations, seed: seed &+ 77)
+            let p = try predict(model, features: moved.features, members: Array(0..<items.count))
             robustness[augmentation.description] = Metrics.kendallTauB(p, actual)
+            actedOn[augmentation.description] = moved.actedOn
         }
         var table = ["tau": metrics.tau, "r2": metrics.r2, "mse": metrics.mse]
         if let t = metrics.tauAtThreshold["0.50"] { table["tau_acc_ge_0.50"] = t }
-        return TaskEvaluation(metrics: table, robustness: robustness, predictions: predictions, actual: actual)
+        return TaskEvaluation(metrics: table, robustness: robustness, predictions: predictions, actual: actual,
+                              augmentedMembers: actedOn)
     }
 }
 

@@ -33,8 +33,13 @@ public protocol GeneralizationWeightSpace {
     static func weightSpaceDescription(_ architecture: Architecture) -> String
     /// The rows `members` of a batch.
     static func gathering(_ features: Features, members: [Int]) -> Features
-    /// Each member moved by its own random group element.
-    static func augment(_ features: Features, with augmentation: Robustness.Augmentation, seed: UInt64) throws -> Features
+    /// Each member's hidden activation (nil for weight spaces without one, such as transformers).
+    static func activations(of kept: [ZooCheckpoint], architecture: Architecture) -> [Activation]?
+    /// Each member moved by its own random group element — of the augmentation's group where it is
+    /// a symmetry of that member (see `activations`), of the hidden permutations otherwise — and
+    /// the number of members the whole augmentation acted on.
+    static func augment(_ features: Features, with augmentation: Robustness.Augmentation, activations: [Activation]?,
+                        seed: UInt64) throws -> (features: Features, actedOn: Int)
     /// A freshly initialised predictor `name`.
     static func makePredictor(name: String, architecture: Architecture, size: MetanetworkKind.Size,
                               rng: inout SeededGenerator) throws -> Predictor
@@ -65,9 +70,17 @@ public enum FeedforwardZooWeights: GeneralizationWeightSpace {
         features.gathering(members: members)
     }
 
+    /// The activation each checkpoint's member was trained with; the architecture's (member 0's)
+    /// where a record has none (imported zoos without the hyper-parameter).
+    public static func activations(of kept: [ZooCheckpoint], architecture: FeedforwardArchitecture) -> [Activation]? {
+        kept.map { $0.hyperparameters.activation ?? architecture.activation }
+    }
+
     public static func augment(_ features: WeightSpaceFeatures, with augmentation: Robustness.Augmentation,
-                               seed: UInt64) throws -> WeightSpaceFeatures {
-        try Robustness.augment(features, with: augmentation, seed: seed)
+                               activations: [Activation]?, seed: UInt64) throws -> (features: WeightSpaceFeatures, actedOn: Int) {
+        guard let activations else { throw ExperimentError.invalidArgument("feed-forward augmentation needs each member's activation") }
+        let moved = try Robustness.augment(features, with: augmentation, activations: activations, seed: seed)
+        return (moved.features, moved.actedOn)
     }
 
     public static func makePredictor(name: String, architecture: FeedforwardArchitecture, size: MetanetworkKind.Size,
@@ -111,12 +124,15 @@ public enum TransformerZooWeights: GeneralizationWeightSpace {
         features.gathering(members: members)
     }
 
+    /// None: the attention group does not depend on the feed-forward activation.
+    public static func activations(of kept: [ZooCheckpoint], architecture: SmallTransformer.Configuration) -> [Activation]? { nil }
+
     public static func augment(_ features: TransformerWeightSpaceFeatures, with augmentation: Robustness.Augmentation,
-                               seed: UInt64) throws -> TransformerWeightSpaceFeatures {
+                               activations: [Activation]?, seed: UInt64) throws -> (features: TransformerWeightSpaceFeatures, actedOn: Int) {
         guard case .attention(let k) = augmentation else {
             throw ExperimentError.invalidArgument("\(augmentation) is not a symmetry of transformer weights")
         }
-        return try Robustness.augment(features, maxConditionNumber: k, seed: seed)
+        return (try Robustness.augment(features, maxConditionNumber: k, seed: seed), features.batchSize)
     }
 
     public static func makePredictor(name: String, architecture: SmallTransformer.Configuration, size: MetanetworkKind.Size,

@@ -190,8 +190,9 @@ public enum INRClassificationExperiment: MetanetworkTask {
         metrics["chance"] = Double(mostFrequent) / Double(Swift.max(labels.count, 1))
         var robustness: [String: Double] = [:]
         let features = data.features.gathering(members: indices)
+        let sine = [Activation](repeating: .sine, count: indices.count)   // every SIREN member
         for aug in augmentations {
-            let moved = try Robustness.augment(features, with: aug, seed: seed &+ 77)
+            let moved = try Robustness.augment(features, with: aug, activations: sine, seed: seed &+ 77).features
             robustness[aug.description] = try score(model: model, features: moved, indices: Array(0..<indices.count),
                                                 labels: labels)["accuracy"]
         }
@@ -221,6 +222,8 @@ public enum INRClassificationExperiment: MetanetworkTask {
     /// accuracy on augmented copies.
     public static func evaluate(_ model: any Module & WeightSpaceModel, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
         let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
-        return TaskEvaluation(metrics: metrics, robustness: robustness)
+        // Every member is a SIREN (sine: odd), so permutations and sign flips act on all of them.
+        return TaskEvaluation(metrics: metrics, robustness: robustness,
+                              augmentedMembers: robustness.mapValues { _ in items.count })
     }
 }

@@ -181,7 +181,8 @@ public enum INREditingExperiment: MetanetworkTask {
         model.eval()
         let mse = evaluate(model: model, data: data, indices: indices)["mse"] ?? .nan
         let reference = evaluate(model: nil, data: data, indices: indices)["mse"] ?? .nan
-        let moved = try Robustness.augment(data.features.gathering(members: indices), with: .permutation, seed: seed &+ 77)
+        let moved = try Robustness.augment(data.features.gathering(members: indices), with: .permutation,
+                                           activations: [Activation](repeating: .sine, count: indices.count), seed: seed &+ 77).features
         let permuted = evaluate(model: model, data: data, indices: Array(0..<indices.count), features: moved,
                                 targetIndices: indices)["mse"] ?? .nan
         return (["mse": mse, "no_edit_mse": reference, "loss": mse],
@@ -212,7 +213,9 @@ public enum INREditingExperiment: MetanetworkTask {
     /// MSE on hidden-permutation-augmented copies.
     public static func evaluate(_ model: Model, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
         let (metrics, robustness) = try evaluateWithRobustness(model: model, data: data, indices: items, seed: seed)
-        return TaskEvaluation(metrics: metrics, robustness: robustness)
+        // Every member is a SIREN: the permutation acts on all of them.
+        return TaskEvaluation(metrics: metrics, robustness: robustness,
+                              augmentedMembers: robustness.mapValues { _ in items.count })
     }
 
     /// An SVG grid for looking at edits: one row per member of `indices`, columns original image,

@@ -15,10 +15,15 @@ public struct TaskEvaluation: Sendable, Equatable {
     public var predictions: [Double]?
     /// Per-member true values (regression tasks).
     public var actual: [Double]?
+    /// Per augmentation, the test members it acted on in full (the others' activation lacks that
+    /// symmetry, so they were only permuted).
+    public var augmentedMembers: [String: Int]
 
     /// An evaluation.
-    public init(metrics: [String: Double], robustness: [String: Double], predictions: [Double]? = nil, actual: [Double]? = nil) {
+    public init(metrics: [String: Double], robustness: [String: Double], predictions: [Double]? = nil, actual: [Double]? = nil,
+                augmentedMembers: [String: Int] = [:]) {
         self.metrics = metrics; self.robustness = robustness; self.predictions = predictions; self.actual = actual
+        self.augmentedMembers = augmentedMembers
     }
 }
 
@@ -133,12 +138,14 @@ extension MetanetworkTask {
     public static func result(of trained: TrainedMetanetwork<Model>, data: Data, split: DataSplit,
                               configuration: MetanetworkTrainingConfiguration, size: MetanetworkKind.Size = .standard) throws -> ModelResult {
         let e = try evaluate(trained.model, data: data, items: split.test, seed: configuration.seed)
-        return ModelResult(
+        var result = ModelResult(
             model: trained.name, zoo: zooName(of: data), task: task.rawValue,
             parameters: module(of: trained.model).parameterCount, trainingSeconds: trained.seconds,
             history: trained.history, metrics: e.metrics, robustness: e.robustness,
             configuration: configuration.reportEntries(size: size, split: split).merging(reportEntries(of: data, model: trained.model)) { _, task in task },
             predictions: e.predictions, actual: e.actual)
+        result.augmentedMembers = e.augmentedMembers.isEmpty ? nil : e.augmentedMembers
+        return result
     }
 
     /// Trains model `name` (``train(model:data:split:configuration:size:checkpoint:progress:)``) and

@@ -2,6 +2,7 @@ import Foundation
 import Training
 import Tensors
 import WeightSpace
+import NeuralNetworks
 
 /// The robustness protocol of Tran et al. 2024 (*Monomial Matrix Group Equivariant NFNs*, §6.1) and
 /// Tran et al. 2026 (*Quasi-Equivariant Metanetworks*, App. B.6): re-evaluate a trained predictor
@@ -30,10 +31,31 @@ public enum Robustness {
         }
     }
 
+    /// A test set moved by an augmentation, and how many of its members the augmentation's
+    /// non-permutation part acted on.
+    public struct AugmentedFeatures: Sendable {
+        /// The moved members.
+        public var features: WeightSpaceFeatures
+        /// Members moved by the whole augmentation (scales or signs included); the others, whose
+        /// activation lacks that symmetry, were only permuted.
+        public var actedOn: Int
+    }
+
     /// Each member of `features` moved by its own random element (seeded by `seed` and the member
-    /// index, so augmentations are reproducible).
-    public static func augment(_ features: WeightSpaceFeatures, with augmentation: Augmentation,
-                               seed: UInt64) throws -> WeightSpaceFeatures {
+    /// index, so augmentations are reproducible) — of the augmentation's group where that group is
+    /// a symmetry of the member's activation, and of the hidden permutations alone where it is not.
+    ///
+    /// Scaling a tanh network (or sign-flipping a ReLU one) changes the function it computes, so a
+    /// model whose prediction moves there is right to move; only true symmetries test invariance.
+    ///
+    /// - Parameter activations: each member's hidden activation, aligned with the batch.
+    /// - Throws: ``ExperimentError/invalidArgument(_:)`` for an attention augmentation or a count
+    ///   of activations that does not match the batch.
+    public static func augment(_ features: WeightSpaceFeatures, with augmentation: Augmentation, activations: [Activation],
+                               seed: UInt64) throws -> AugmentedFeatures {
+        guard activations.count == features.batchSize else {
+            throw ExperimentError.invalidArgument("\(activations.count) activations for \(features.batchSize) members")
+        }
         let base = SeededGenerator(seed: seed)
         let kind: NeuronGroupElement.Kind
         var range: (Float, Float) = (0.5, 2)
@@ -43,12 +65,15 @@ public enum Robustness {
         case .sign: kind = .signFlip
         case .attention: throw ExperimentError.invalidArgument("attention augmentation needs transformer weights")
         }
+        var actedOn = 0
         let parts = try (0..<features.batchSize).map { i -> WeightSpaceFeatures in
             var rng = base.split(stream: UInt64(i))
-            let g = NeuronGroupElement.random(widths: features.widths, kind: kind, scaleRange: range, rng: &rng)
+            let own = kind.isSymmetry(of: activations[i]) ? kind : .hiddenPermutation
+            if own == kind { actedOn += 1 }
+            let g = NeuronGroupElement.random(widths: features.widths, kind: own, scaleRange: range, rng: &rng)
             return try g.apply(to: features.member(i))
         }
-        return try WeightSpaceFeatures.batched(parts)
+        return AugmentedFeatures(features: try WeightSpaceFeatures.batched(parts), actedOn: actedOn)
     }
 
     /// Each transformer member moved by its own random attention-group element.

@@ -7,6 +7,8 @@ import WeightSpace
 public enum TransformerMetanetworkKind: String, Codable, Sendable, CaseIterable {
     case transformerNFN = "transformer-nfn"
     case quasiTransformerNFN = "quasi-transformer-nfn"
+    /// The relaxed quasi model: φ̃(U) leaves the group (cross-head noise), so it is not exactly invariant.
+    case relaxedQuasiTransformerNFN = "relaxed-quasi-transformer-nfn"
     case statnn = "transformer-statnn"
     case mlp = "transformer-mlp"
 
@@ -33,6 +35,8 @@ public enum TransformerMetanetworkKind: String, Codable, Sendable, CaseIterable 
             return TransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
         case .quasiTransformerNFN:
             return QuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
+        case .relaxedQuasiTransformerNFN:
+            return RelaxedQuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
         case .statnn:
             return TransformerStatisticsPredictor(tensorCount: tensorCount, hidden: hidden, rng: &rng)
         case .mlp:

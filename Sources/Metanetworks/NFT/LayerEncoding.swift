@@ -24,8 +24,11 @@ import WeightSpace
 /// **Shapes.** Canonical layout in and out (`[B, C, n_{i+1}, n_i, spatial…]`, `[B, C, n_{i+1}]`),
 /// for the layer count and filter factors it was built with; any widths and batch.
 ///
+/// **Taps.** With ``NFTRecipe/LayerEncodingTaps/shared`` φ⁽ⁱ⁾ ∈ ℝ^C is one vector per layer added
+/// to every filter tap, as the reference's `LearnedPosEmbedding` does (see ``NFTRecipe``).
+///
 /// **Initialisation.** φ, ψ ~ N(0, 1) (PyTorch's `nn.Embedding` default, as in the reference).
-/// **Parameters.** Σ_i C·(f_i + 1).
+/// **Parameters.** Σ_i C·(f_i + 1) per tap; 2LC shared.
 ///
 /// - Complexity: O(dim 𝒰 · C), one broadcast add per tensor.
 ///
@@ -35,23 +38,27 @@ import WeightSpace
 /// let encoded = encode(features)      // features: WeightSpaceVariables with 8 channels
 /// ```
 public final class LayerEncoding: Module, WeightSpaceLayer {
-    /// φ⁽ⁱ⁾, `[C·f_i]` (index c·f_i + tap).
+    /// φ⁽ⁱ⁾, `[C·f_i]` (index c·f_i + tap), or `[C]` with shared taps.
     public let weightEncodings: [Parameter]
+    /// Whether each tap has its own encoding.
+    public let taps: NFTRecipe.LayerEncodingTaps
     /// ψ⁽ⁱ⁾, `[C]`.
     public let biasEncodings: [Parameter]
     public let channels: Int
     public let filterFactors: [Int]
 
     /// - Throws: ``ModuleError/invalidConfiguration(_:)`` for non-positive counts.
-    public init(channels: Int, filterFactors: [Int], rng: inout SeededGenerator) throws {
+    public init(channels: Int, filterFactors: [Int], taps: NFTRecipe.LayerEncodingTaps = .perTap,
+                rng: inout SeededGenerator) throws {
         guard channels > 0, !filterFactors.isEmpty, filterFactors.allSatisfy({ $0 > 0 }) else {
             throw ModuleError.invalidConfiguration("LayerEncoding: need channels > 0 and positive filter factors, got \(channels), \(filterFactors)")
         }
         self.channels = channels
         self.filterFactors = filterFactors
+        self.taps = taps
         var w: [Parameter] = [], b: [Parameter] = []
         for f in filterFactors {
-            w.append(Parameter(Tensor.normal([channels * f], rng: &rng)))
+            w.append(Parameter(Tensor.normal([taps == .shared ? channels : channels * f], rng: &rng)))
             b.append(Parameter(Tensor.normal([channels], rng: &rng)))
         }
         weightEncodings = w
@@ -60,10 +67,11 @@ public final class LayerEncoding: Module, WeightSpaceLayer {
     }
 
     /// Builds encodings for an architecture's layers.
-    public convenience init(channels: Int, architecture: FeedforwardArchitecture, rng: inout SeededGenerator) throws {
+    public convenience init(channels: Int, architecture: FeedforwardArchitecture, taps: NFTRecipe.LayerEncodingTaps = .perTap,
+                            rng: inout SeededGenerator) throws {
         try self.init(channels: channels,
                       filterFactors: (0..<architecture.layerCount).map { architecture.filterFactor(layer: $0) },
-                      rng: &rng)
+                      taps: taps, rng: &rng)
     }
 
     public func callAsFunction(_ input: WeightSpaceVariables) -> WeightSpaceVariables {
@@ -76,7 +84,8 @@ public final class LayerEncoding: Module, WeightSpaceLayer {
             let kernel = Array(w.shape.dropFirst(4))
             precondition(w.shape[1] == channels && kernel.reduce(1, *) == filterFactors[i],
                          "LayerEncoding: layer \(i) has shape \(w.shape), expected \(channels) channels and filter factor \(filterFactors[i])")
-            let phi = weightEncodings[i].variable(on: tape).reshaped([1, channels, 1, 1] + kernel)
+            let phi = weightEncodings[i].variable(on: tape)
+                .reshaped([1, channels, 1, 1] + (taps == .shared ? kernel.map { _ in 1 } : kernel))
             weights.append(w + phi)
             biases.append(input.biases[i] + biasEncodings[i].variable(on: tape).reshaped([1, channels, 1]))
         }
@@ -88,7 +97,13 @@ public final class LayerEncoding: Module, WeightSpaceLayer {
         nftCheckStructure(x, channels: channels, filterFactors: filterFactors, layer: "LayerEncoding")
         let tape = x.weights[0].tape
         return x.mapLayers(
-            weight: { i, w in w + self.weightEncodings[i].variable(on: tape).reshaped([1, 1, 1, self.channels * self.filterFactors[i]]) },
+            weight: { i, w in
+                let phi = self.weightEncodings[i].variable(on: tape)
+                guard self.taps == .shared else { return w + phi.reshaped([1, 1, 1, self.channels * self.filterFactors[i]]) }
+                // Folded index c·f_i + tap: one φ_c for all taps of channel c.
+                let s = w.shape, f = self.filterFactors[i]
+                return (w.reshaped([s[0], s[1], s[2], self.channels, f]) + phi.reshaped([1, 1, 1, self.channels, 1])).reshaped(s)
+            },
             bias: { i, b in b + self.biasEncodings[i].variable(on: tape).reshaped([1, 1, self.channels]) })
     }
 }

@@ -32,17 +32,18 @@ public final class NFTBlock: Module, WeightSpaceLayer {
     ///   - mlpFactor: hidden width of the pointwise MLP per tap, as a multiple of C (reference
     ///     `ff_factor`, default 2).
     ///   - sharing: projection sharing of the attention (see ``NFTProjectionSharing``).
+    ///   - recipe: SwiftNFN's or the reference's layer norm and unprojection bias (``NFTRecipe``).
     /// - Throws: ``ModuleError/invalidConfiguration(_:)`` from the parts.
     public init(channels: Int, heads: Int, filterFactors: [Int], mlpFactor: Int = 2, dropout rate: Float = 0,
-                sharing: NFTProjectionSharing? = nil, rng: inout SeededGenerator) throws {
+                sharing: NFTProjectionSharing? = nil, recipe: NFTRecipe = .swiftNFN, rng: inout SeededGenerator) throws {
         guard rate >= 0, rate < 1, mlpFactor > 0 else {
             throw ModuleError.invalidConfiguration("NFTBlock: need 0 ≤ dropout < 1 and mlpFactor > 0, got \(rate), \(mlpFactor)")
         }
         self.channels = channels
-        norm1 = try NFTLayerNorm(channels: channels, filterFactors: filterFactors)
+        norm1 = try NFTLayerNorm(channels: channels, filterFactors: filterFactors, normalization: recipe.normalization)
         attention = try NFTSelfAttention(channels: channels, heads: heads, filterFactors: filterFactors,
-                                         sharing: sharing, rng: &rng)
-        norm2 = try NFTLayerNorm(channels: channels, filterFactors: filterFactors)
+                                         sharing: sharing, unprojectionBias: recipe.unprojectionBias, rng: &rng)
+        norm2 = try NFTLayerNorm(channels: channels, filterFactors: filterFactors, normalization: recipe.normalization)
         mlp = try NFTPointwiseMLP(channels: channels, hidden: mlpFactor * channels, filterFactors: filterFactors, rng: &rng)
         dropout = Dropout(rate: rate, seed: rng.next())
         super.init()

@@ -8,6 +8,8 @@ import WeightSpace
 /// entry W⁽ⁱ⁾_{jk} ∈ ℝ^{C·f_i} (filter taps folded into the channels) and every bias entry
 /// v⁽ⁱ⁾_j ∈ ℝ^C is normalised over its channels,
 /// y = (x − μ)/√(σ² + ε) · γ + β, with affine γ, β per layer and separately for weights and biases.
+/// With ``NFTRecipe/Normalization/unbiasedStandardDeviation`` it is the reference's
+/// y = (x − μ)/(σ_unbiased + ε) · γ + β instead (see ``NFTRecipe``).
 ///
 /// **Group.** Pointwise, so equivariant to every permutation that keeps the layer index (𝒮_NP
 /// included). **Shapes.** Canonical in and out. **Initialisation.** γ = 1, β = 0.
@@ -25,12 +27,20 @@ public final class NFTLayerNorm: Module, WeightSpaceLayer {
     public let biasNorms: [LayerNorm]
     public let channels: Int
     public let filterFactors: [Int]
+    /// The normalisation formula.
+    public let normalization: NFTRecipe.Normalization
 
-    /// - Throws: ``ModuleError/invalidConfiguration(_:)`` for non-positive counts.
-    public init(channels: Int, filterFactors: [Int], epsilon: Float = 1e-5) throws {
+    /// - Throws: ``ModuleError/invalidConfiguration(_:)`` for non-positive counts, or fewer than
+    ///   two channels with the unbiased standard deviation (it divides by n − 1).
+    public init(channels: Int, filterFactors: [Int], epsilon: Float = 1e-5,
+                normalization: NFTRecipe.Normalization = .biasedVariance) throws {
         guard channels > 0, !filterFactors.isEmpty, filterFactors.allSatisfy({ $0 > 0 }) else {
             throw ModuleError.invalidConfiguration("NFTLayerNorm: need channels > 0 and positive filter factors, got \(channels), \(filterFactors)")
         }
+        if normalization == .unbiasedStandardDeviation, channels < 2 {
+            throw ModuleError.invalidConfiguration("NFTLayerNorm: the unbiased standard deviation needs at least 2 channels, got \(channels)")
+        }
+        self.normalization = normalization
         self.channels = channels
         self.filterFactors = filterFactors
         weightNorms = filterFactors.map { LayerNorm(channels * $0, epsilon: epsilon) }
@@ -44,6 +54,10 @@ public final class NFTLayerNorm: Module, WeightSpaceLayer {
 
     func forward(_ x: NFTFoldedFeatures) -> NFTFoldedFeatures {
         nftCheckStructure(x, channels: channels, filterFactors: filterFactors, layer: "NFTLayerNorm")
+        if normalization == .unbiasedStandardDeviation {
+            return x.mapLayers(weight: { i, w in nftReferenceLayerNorm(w, self.weightNorms[i]) },
+                               bias: { i, b in nftReferenceLayerNorm(b, self.biasNorms[i]) })
+        }
         return x.mapLayers(weight: { i, w in nftLayerNorm(w, self.weightNorms[i]) }, bias: { i, b in nftLayerNorm(b, self.biasNorms[i]) })
     }
 }

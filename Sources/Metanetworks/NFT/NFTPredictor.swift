@@ -57,6 +57,8 @@ public final class NFTPredictor: Module, WeightSpaceModel {
         public var layerEncoding: Bool
         /// Projection sharing for attention and pooling (automatic: shared for MLP spaces).
         public var sharing: NFTProjectionSharing?
+        /// SwiftNFN's or the reference's choices where the two differ (nil: ``NFTRecipe/swiftNFN``).
+        public var recipe: NFTRecipe?
 
         public init(channels: Int = 32, blocks: Int = 2, heads: Int = 4, mlpFactor: Int = 2,
                     inputProjection: NFTInputProjection.Kind? = nil, poolQueries: Int = 4, poolDimension: Int? = nil,
@@ -99,11 +101,13 @@ public final class NFTPredictor: Module, WeightSpaceModel {
         self.configuration = c
         self.filterFactors = filterFactors
         projection = try NFTInputProjection(inputChannels: inputChannels, channels: c.channels, kind: c.inputProjection, rng: &rng)
-        encoding = c.layerEncoding ? try LayerEncoding(channels: c.channels, filterFactors: filterFactors, rng: &rng) : nil
+        let recipe = c.recipe ?? .swiftNFN
+        encoding = c.layerEncoding
+            ? try LayerEncoding(channels: c.channels, filterFactors: filterFactors, taps: recipe.layerEncodingTaps, rng: &rng) : nil
         var blocks: [NFTBlock] = []
         for _ in 0..<c.blocks {
             blocks.append(try NFTBlock(channels: c.channels, heads: c.heads, filterFactors: filterFactors,
-                                       mlpFactor: c.mlpFactor, dropout: c.dropout, sharing: c.sharing, rng: &rng))
+                                       mlpFactor: c.mlpFactor, dropout: c.dropout, sharing: c.sharing, recipe: recipe, rng: &rng))
         }
         self.blocks = blocks
         pooling = try CrossAttentionPooling(channels: c.channels, queries: c.poolQueries, dimension: c.poolDimension,

@@ -118,6 +118,8 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
     public let filterFactors: [Int]
     public let sharing: NFTProjectionSharing
     public let terms: Terms
+    /// How often the per-layer unprojection adds its bias (see ``NFTRecipe/UnprojectionBias``).
+    public let unprojectionBias: NFTRecipe.UnprojectionBias
 
     /// - Parameters:
     ///   - channels: C (per filter tap).
@@ -128,7 +130,7 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
     /// - Throws: ``ModuleError/invalidConfiguration(_:)`` when h does not divide C, a count is not
     ///   positive, no term is selected, or `.shared` is asked for a weight space with f_i > 1.
     public init(channels: Int, heads: Int, filterFactors: [Int], sharing: NFTProjectionSharing? = nil,
-                terms: Terms = .all, rng: inout SeededGenerator) throws {
+                terms: Terms = .all, unprojectionBias: NFTRecipe.UnprojectionBias = .once, rng: inout SeededGenerator) throws {
         guard channels > 0, heads > 0, channels % heads == 0 else {
             throw ModuleError.invalidConfiguration("NFTSelfAttention: heads (\(heads)) must divide channels (\(channels))")
         }
@@ -145,6 +147,7 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
         self.filterFactors = filterFactors
         self.sharing = sharing
         self.terms = terms
+        self.unprojectionBias = unprojectionBias
         let c = channels
         switch sharing {
         case .shared:
@@ -166,10 +169,10 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
     /// Builds the layer for an architecture's filter factors.
     public convenience init(channels: Int, heads: Int, architecture: FeedforwardArchitecture,
                             sharing: NFTProjectionSharing? = nil, terms: Terms = .all,
-                            rng: inout SeededGenerator) throws {
+                            unprojectionBias: NFTRecipe.UnprojectionBias = .once, rng: inout SeededGenerator) throws {
         try self.init(channels: channels, heads: heads,
                       filterFactors: (0..<architecture.layerCount).map { architecture.filterFactor(layer: $0) },
-                      sharing: sharing, terms: terms, rng: &rng)
+                      sharing: sharing, terms: terms, unprojectionBias: unprojectionBias, rng: &rng)
     }
 
     /// SA(U) in the canonical layout (see the type's documentation).
@@ -253,6 +256,15 @@ public final class NFTSelfAttention: Module, WeightSpaceLayer {
         var weights = outW.map { $0! }
         if sharing == .perLayer {
             weights = weights.enumerated().map { nftLinear($0.element, unprojection[$0.offset]) }
+            // The reference unprojects each term (column and row of the neuron term, the layer
+            // mean) on its own: the same linear map of their sum, with the bias once per term.
+            let termCount = (terms.contains(.neuron) ? 2 : 0) + (terms.contains(.layer) ? 1 : 0)
+            if unprojectionBias == .perTerm, termCount > 1 {
+                weights = weights.enumerated().map { i, w in
+                    guard let b = unprojection[i].bias else { return w }
+                    return w + b.variable(on: w.tape) * Float(termCount - 1)
+                }
+            }
         }
         return NFTFoldedFeatures(weights: weights, biases: outB.map { $0! }, kernels: x.kernels, layout: .channelsLast)
     }

@@ -7,7 +7,7 @@ enum Docs_Metanetworks_TransformerNFN {
     static let article = "Docs/Metanetworks/TransformerNFN.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Metanetworks/TransformerNFN.md", line: 214)
+#sourceLocation(file: "Docs/Metanetworks/TransformerNFN.md", line: 243)
 
 
 var rng = SeededGenerator(seed: 0)
