@@ -48,7 +48,8 @@ public enum ReproductionRunner {
             let use = ReproductionReport.ZooUse(part: part.name, directory: dir.path, specHash: hash, members: z.members,
                                                 generatedNow: z.generated, data: dataDescription(spec))
             zoos.append(use)
-            let configuration = part.training(o.scale)
+            var configuration = part.training(o.scale)
+            configuration.threads = o.workers   // each step on every worker thread; the numbers do not depend on it
             notes.append("\(part.name): \(configuration.optimizer.rawValue), learning rate \(configuration.learningRate), batch \(configuration.batchSize), ≤ \(configuration.epochs) epochs, patience \(configuration.patience), model size \(size.rawValue)")
             let results = try part.run(dir, spec, part.methods.map(\.model), seeds, configuration, size,
                                        out.appendingPathComponent("checkpoints/\(part.name)")) { log("[\(part.name)] \($0)") }
