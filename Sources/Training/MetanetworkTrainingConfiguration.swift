@@ -17,6 +17,10 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
     public var patience = 10
     /// Seeds the per-epoch batch orders.
     public var seed: UInt64 = 0
+    /// Epochs of a two-stage model's first stage (the INR2ARRAY autoencoder's reconstruction), before
+    /// `epochs` of its second (classification). nil: the model's default; other models refuse it.
+    /// Optional so that configurations without it encode (and fingerprint) exactly as before.
+    public var reconstructionEpochs: Int?
 
     /// A configuration; every argument has the documented default.
     public init(epochs: Int = 30, batchSize: Int = 32, optimizer: OptimizerKind = .adam, learningRate: Float = 1e-3,
@@ -46,5 +50,8 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be a finite number ≥ 0, got \(weightDecay)") }
         guard patience >= 0 else { throw bad("patience must be ≥ 0, got \(patience)") }
         guard patience <= Self.maximumEpochs else { throw bad("patience must be ≤ \(Self.maximumEpochs), got \(patience)") }
+        if let r = reconstructionEpochs, !(1...Self.maximumEpochs).contains(r) {
+            throw bad("reconstruction_epochs must be in 1…\(Self.maximumEpochs), got \(r)")
+        }
     }
 }
