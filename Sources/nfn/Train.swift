@@ -90,10 +90,11 @@ struct Train: ParsableCommand {
         do {
             let config = try resolvedConfiguration()
             let total = config.training.epochs
+            let firstStage = config.training.reconstructionEpochs ?? INRClassificationExperiment.defaultReconstructionEpochs
             let report = try ExperimentRunner.train(config, force: force, progress: { e in
-                FileHandle.standardError.write(Data(String(
+                FileHandle.standardError.write(Data(((e.stage.map { "\($0) " } ?? "") + String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
-                    e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))
+                    e.epoch, e.stage == nil ? total : firstStage, e.trainLoss, e.validationMetric, e.seconds)).utf8))
             }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             if output.json, let result = report.results.first {
                 try printJSON(result)

@@ -23,7 +23,8 @@ import SwiftNFN
         var records: [MetanetworkEpoch] = []
         let trained = try #require(try ExperimentRunner.train(c, progress: { records.append($0) }).results.first)
         #expect(records.count == 4)                                   // 2 reconstruction + 2 classification epochs
-        #expect(records.prefix(2).allSatisfy { $0.validationMetric < 0 })  // −MSE
+        #expect(records.prefix(2).allSatisfy { $0.validationMetric < 0 && $0.stage == "reconstruction" })  // −MSE
+        #expect(records.suffix(2).allSatisfy { $0.stage == nil })
         #expect(trained.metrics["reconstruction_mse"].map { $0.isFinite && $0 > 0 } == true, "\(trained.metrics)")
         #expect(trained.metrics["accuracy"].map { (0...1).contains($0) } == true)
         // Invariant: permuted test SIRENs give the same latents, so the same accuracy (up to argmax ties).

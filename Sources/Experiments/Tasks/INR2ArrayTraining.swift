@@ -72,7 +72,11 @@ extension INRClassificationExperiment {
                                                     targets: targets.gathering(items))
             },
             validate: { -(try reconstructionMSE(model, data: data, targets: targets, items: split.validation)) },
-            progress: progress)
+            progress: progress.map { report in { epoch in
+                var e = epoch
+                e.stage = "reconstruction"
+                try report(e)
+            } })
     }
 
     /// The images `[N, H, W]` the members' SIRENs render on the zoo's pixel grid (their own
