@@ -7,7 +7,7 @@ enum Docs_Metanetworks_INR2Array {
     static let article = "Docs/Metanetworks/INR2Array.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Metanetworks/INR2Array.md", line: 116)
+#sourceLocation(file: "Docs/Metanetworks/INR2Array.md", line: 117)
 
 
 var rng = SeededGenerator(seed: 0)
