@@ -43,13 +43,18 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         }
     }
 
+    /// Epochs of a two-stage model's first stage (the INR2ARRAY autoencoder's reconstruction), before
+    /// `epochs` of its second (classification). nil: the model's default; other models refuse it.
+    /// Optional so that configurations without it encode (and fingerprint) exactly as before.
+    public var reconstructionEpochs: Int?
+
     /// Threads for each optimizer step (≥ 1): the batch's chunks run side by side
     /// (``DataParallelGradients``). The result does not depend on it, so it is not part of the
     /// encoded configuration (a run resumes with any thread count).
     public var threads = 1
 
     private enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, optimizer, learningRate, weightDecay, patience, seed, warmupCosine
+        case epochs, batchSize, optimizer, learningRate, weightDecay, patience, seed, warmupCosine, reconstructionEpochs
     }
 
     /// Equal when they train to the same result: the thread count is not compared.
@@ -57,6 +62,7 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
         a.epochs == b.epochs && a.batchSize == b.batchSize && a.optimizer == b.optimizer
             && a.learningRate == b.learningRate && a.weightDecay == b.weightDecay && a.patience == b.patience
             && a.seed == b.seed && a.warmupCosine == b.warmupCosine
+            && a.reconstructionEpochs == b.reconstructionEpochs
     }
 
     /// A configuration; every argument has the documented default.
@@ -97,6 +103,9 @@ public struct MetanetworkTrainingConfiguration: Codable, Sendable, Equatable {
             guard w.finalFraction.isFinite, (0...1).contains(w.finalFraction) else {
                 throw bad("the cosine's final fraction must be in [0, 1], got \(w.finalFraction)")
             }
+        }
+        if let r = reconstructionEpochs, !(1...Self.maximumEpochs).contains(r) {
+            throw bad("reconstruction_epochs must be in 1…\(Self.maximumEpochs), got \(r)")
         }
     }
 }

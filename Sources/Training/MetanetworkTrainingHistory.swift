@@ -11,6 +11,9 @@ public struct MetanetworkEpoch: Codable, Sendable, Equatable {
     public var validationMetric: Double
     /// Wall-clock seconds of the epoch, validation included.
     public var seconds: Double
+    /// The stage of a model trained in stages (e.g. "reconstruction" for INR2ARRAY's first), as
+    /// progress reports it; nil for a model's one (or final) stage, and never stored.
+    public var stage: String?
 
     /// An epoch record.
     public init(epoch: Int, trainLoss: Double, validationMetric: Double, seconds: Double) {

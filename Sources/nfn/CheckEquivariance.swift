@@ -9,13 +9,14 @@ struct CheckEquivariance: ParsableCommand {
         commandName: "check-equivariance",
         abstract: "Measure how a metanetwork's output moves when its input weights are acted on by random group elements.",
         discussion: """
-        Builds the model for the Small CNN Zoo weight space, evaluates it on random weight sets, and \
+        Builds the model for the Small CNN Zoo weight space (the inr2array models: the default \
+        SIREN zoo's, measuring the latent array and the logits), evaluates it on random weight sets, and \
         reports, for each group (hnp, np, scale[1,10], sign), the largest relative change of the \
         output and whether the model is invariant to that group by construction. Invariant pairs \
         stay at Float32 rounding (≤ 1e-4); the baselines show where they are not invariant.
         """)
 
-    @Option(help: "Model: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")), transformer-nfn, quasi-transformer-nfn.")
+    @Option(help: "Model: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")), transformer-nfn, quasi-transformer-nfn, \(INR2ArrayKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: String
 
     @Option(help: "Random group elements per group.")
@@ -34,6 +35,8 @@ struct CheckEquivariance: ParsableCommand {
         do {
             let report = TransformerEquivarianceRunner.isTransformerModel(model)
                 ? try TransformerEquivarianceRunner.run(model, trials: trials, seed: seed)
+                : INR2ArrayInvarianceRunner.isINR2ArrayModel(model)
+                ? try INR2ArrayInvarianceRunner.run(model, trials: trials, seed: seed)
                 : try EquivarianceCheckRunner.run(try parseKind(), trials: trials, seed: seed)
             if output.json { try printJSON(report); return }
             print("\(report.model) on \(report.architecture) (\(report.parameters) parameters), \(report.trials) elements per group:")

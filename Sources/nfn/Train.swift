@@ -41,6 +41,8 @@ struct Train: ParsableCommand {
     @Option(help: "Weight decay (default 0).") var weightDecay: Float?
     @Option(help: "Early-stopping patience in epochs, 0 for none (default 10).") var patience: Int?
     @Option(help: "Seed for the split, the model, the batch order and the augmentations (default 0).") var seed: UInt64?
+    @Option(help: "inr2array models: autoencoder epochs before the --epochs of classification (default 20).")
+    var reconstructionEpochs: Int?
     @Option(help: "Model size: small or standard (default standard).") var size: String?
     @Flag(help: "Same as --size small.") var small = false
     @Option(help: "Fraction of members for training (default 0.6).") var trainFraction: Double?
@@ -75,7 +77,8 @@ struct Train: ParsableCommand {
             ("zoo_epochs", zooEpochs), ("epochs", epochs.map(String.init)), ("batch_size", batchSize.map(String.init)),
             ("optimizer", optimizer), ("learning_rate", learningRate.map { "\($0)" }),
             ("weight_decay", weightDecay.map { "\($0)" }), ("patience", patience.map(String.init)),
-            ("seed", seed.map(String.init)), ("size", small ? "small" : size),
+            ("seed", seed.map(String.init)), ("reconstruction_epochs", reconstructionEpochs.map(String.init)),
+            ("size", small ? "small" : size),
             ("train_fraction", trainFraction.map { "\($0)" }), ("validation_fraction", validationFraction.map { "\($0)" }),
             ("edit", edit), ("max_parameters", maxParameters.map(String.init)),
         ]
@@ -94,10 +97,11 @@ struct Train: ParsableCommand {
             guard (1...MetanetworkTrainingConfiguration.maximumThreads).contains(threadCount) else {
                 throw ValidationError("--threads must be in 1...\(MetanetworkTrainingConfiguration.maximumThreads), got \(threadCount)")
             }
+            let firstStage = config.training.reconstructionEpochs ?? INRClassificationExperiment.defaultReconstructionEpochs
             let report = try ExperimentRunner.train(config, force: force, threads: threadCount, progress: { e in
-                FileHandle.standardError.write(Data(String(
+                FileHandle.standardError.write(Data(((e.stage.map { "\($0) " } ?? "") + String(
                     format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
-                    e.epoch, total, e.trainLoss, e.validationMetric, e.seconds).utf8))
+                    e.epoch, e.stage == nil ? total : firstStage, e.trainLoss, e.validationMetric, e.seconds)).utf8))
             }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             if output.json, let result = report.results.first {
                 try printJSON(result)

@@ -37,6 +37,7 @@ func metanetworkCases(pythonDirectory: String, rng: inout SeededGenerator) throw
     let tnfn = TransformerNFNPredictor(architecture: SmallTransformer.Configuration(), configuration: tconfig, rng: &rng)
     let members = (0..<32).map { _ in TransformerWeightSpaceFeatures(model: SmallTransformer(initStandardDeviation: 0.3, rng: &rng)) }
     let t = try TransformerWeightSpaceFeatures.batched(members)
+    let inr2array = try inr2arrayReconstructionStep(rng: &rng)
     return [
         MetanetworkCase(name: "HNP predictor (16,16,16; head 1000), 32 Small-CNN-Zoo nets, fwd+bwd",
                         script: "\(pythonDirectory)/permutation_reference.py", pythonCases: ["nfn_hnp_small_cnn_zoo_fwd_bwd"],
@@ -54,5 +55,24 @@ func metanetworkCases(pythonDirectory: String, rng: inout SeededGenerator) throw
                         script: "\(pythonDirectory)/transformer_nfn_reference.py", pythonCases: nil,
                         pythonExtra: ["--channels", "10", "--formulation", "fused"], pythonKey: "*",
                         step: { _ = tnfn.lossAndGradients { tape in tnfn(TransformerWeightSpaceVariables(t, tape: tape)).sum() } }),
+        MetanetworkCase(name: "INR2ARRAY (NFT, standard) encoder+decoder reconstruction MSE, 32 SIRENs 2-32-32-1 (28×28, M = 16), fwd+bwd",
+                        script: "\(pythonDirectory)/inr2array_reference.py", pythonCases: ["inr2array_nft_reconstruction"],
+                        pythonExtra: [], pythonKey: "inr2array_nft_reconstruction", step: inr2array),
     ]
+}
+
+/// The INR2ARRAY autoencoder's training step: render the 32 SIRENs (the target), encode, decode
+/// the 16 patches of each, MSE, backward — what inr2array_reference.py times.
+func inr2arrayReconstructionStep(rng: inout SeededGenerator) throws -> () -> Void {
+    let arch = try FeedforwardArchitecture.siren(widths: [2, 32, 32, 1])
+    let model = try INR2ArrayKind.nft.make(architecture: arch, imageHeight: 28, imageWidth: 28, classes: 10, rng: &rng)
+    let w = (0..<arch.layerCount).map { Tensor.normal([32, 1] + arch.weightShape(layer: $0), std: $0 == 0 ? 0.5 : 0.05, rng: &rng) }
+    let b = (0..<arch.layerCount).map { Tensor.normal([32, 1] + arch.biasShape(layer: $0), std: $0 == 0 ? 0.5 : 0.05, rng: &rng) }
+    let u = WeightSpaceFeatures(unchecked: w, biases: b)
+    return {
+        _ = try! model.lossAndGradients { tape in
+            let target = SIRENRenderer.images(WeightSpaceVariables(u), height: 28, width: 28).value
+            return try model.reconstructionLoss(WeightSpaceVariables(u, tape: tape), targets: target)
+        }
+    }
 }

@@ -24,6 +24,7 @@ import Yams
 /// learning_rate: 0.001
 /// weight_decay: 0
 /// patience: 10                # early-stopping patience in epochs (0: none)
+/// reconstruction_epochs: 20   # inr2array models only: autoencoder epochs before the `epochs` of classification
 /// seed: 0                     # seeds the split, the initialisation and the batch order
 /// size: standard              # small | standard
 /// train_fraction: 0.6
@@ -87,6 +88,8 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         ConfigurationKey("weight_decay", \.training.weightDecay, recipe: true, help: "L2 strength (decoupled for AdamW)"),
         ConfigurationKey("patience", \.training.patience, recipe: true, help: "early-stopping patience in epochs (0: none)"),
         ConfigurationKey("seed", \.training.seed, recipe: true, help: "seeds the split, the initialisation, the batch order and the augmentations"),
+        ConfigurationKey("reconstruction_epochs", \.training.reconstructionEpochs,
+                         help: "inr2array models: autoencoder (reconstruction) epochs before the classification epochs"),
         ConfigurationKey("size", \.size, recipe: true, help: "small | standard"),
         ConfigurationKey("train_fraction", \.trainFraction, help: "fraction of members for training"),
         ConfigurationKey("validation_fraction", \.validationFraction, help: "fraction for validation; the test split gets the rest"),
@@ -172,6 +175,9 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         }
         guard trainFraction + validationFraction < 1 else {
             throw bad("train_fraction + validation_fraction must be < 1 (the test split gets the rest), got \(trainFraction + validationFraction)")
+        }
+        if let r = training.reconstructionEpochs, INR2ArrayKind(rawValue: model) == nil {
+            throw bad("reconstruction_epochs: \(r) is only used by the two-stage models (\(INR2ArrayKind.allCases.map(\.rawValue).joined(separator: ", "))), not \(model)")
         }
         guard maxParameters >= 1 else { throw bad("max_parameters must be ≥ 1, got \(maxParameters)") }
         if task == .inrEditing {

@@ -114,9 +114,11 @@ public enum INRClassificationExperiment: MetanetworkTask {
     }
 
     /// The models that fit a SIREN weight space: the permutation-invariant NFNs, NFT, the
-    /// sign-flip monomial NFN (sine networks have sign, not positive-scaling, symmetries) and the
-    /// STATNN, flat-MLP and graph-network baselines.
+    /// sign-flip monomial NFN (sine networks have sign, not positive-scaling, symmetries), the
+    /// STATNN, flat-MLP and graph-network baselines, and the two-stage INR2ARRAY models (``INR2ArrayKind``,
+    /// trained as in ``train(_:name:data:split:configuration:checkpoint:progress:)``).
     public static let modelNames = [MetanetworkKind.np, .hnp, .nft, .monomialSign, .statnn, .mlp, .graphNN].map(\.rawValue)
+        + INR2ArrayKind.allCases.map(\.rawValue)
 
     /// The augmentations of the robustness protocol: hidden permutations and sign flips.
     public static let augmentations: [Robustness.Augmentation] = [.permutation, .sign]
@@ -127,10 +129,22 @@ public enum INRClassificationExperiment: MetanetworkTask {
     /// - Throws: ``ExperimentError/unknownModel(_:)`` for other names.
     public static func makeModel(name: String, data: Data, size: MetanetworkKind.Size = .standard,
                                  seed: UInt64) throws -> any Module & WeightSpaceModel {
+        var rng = SeededGenerator(seed: seed &+ 0x5EED)
+        if let kind = INR2ArrayKind(rawValue: name) {
+            let shape = data.zoo.imageShape
+            guard shape.count == 3, shape[0] == 1 else {
+                throw ExperimentError.incompatibleZoo("\(name) reconstructs one-channel images, the zoo's images are \(shape)")
+            }
+            do {
+                return try kind.make(architecture: data.zoo.architecture, imageHeight: shape[1], imageWidth: shape[2],
+                                     classes: data.classCount, size: size, rng: &rng)
+            } catch ModuleError.invalidConfiguration(let m) {
+                throw ExperimentError.incompatibleZoo("\(name) does not fit \(data.zoo.name): \(m)")
+            }
+        }
         guard modelNames.contains(name), let kind = MetanetworkKind(rawValue: name) else {
             throw ExperimentError.unknownModel("\(name) (for INR classification: \(modelNames.joined(separator: ", ")))")
         }
-        var rng = SeededGenerator(seed: seed &+ 0x5EED)
         return try kind.makePredictor(architecture: data.zoo.architecture, size: size, outputs: data.classCount, rng: &rng)
     }
 
@@ -188,6 +202,10 @@ public enum INRClassificationExperiment: MetanetworkTask {
         let labels = indices.map { data.labels[$0] }
         let mostFrequent = Dictionary(grouping: labels, by: { $0 }).values.map(\.count).max() ?? 0
         metrics["chance"] = Double(mostFrequent) / Double(Swift.max(labels.count, 1))
+        if let inr2array = model as? INR2Array {
+            metrics["reconstruction_mse"] = try reconstructionMSE(inr2array, data: data, targets: try renderedImages(data),
+                                                                  items: indices)
+        }
         var robustness: [String: Double] = [:]
         let features = data.features.gathering(members: indices)
         let sine = [Activation](repeating: .sine, count: indices.count)   // every SIREN member

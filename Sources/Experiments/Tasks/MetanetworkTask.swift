@@ -92,6 +92,14 @@ public protocol MetanetworkTask {
     static func validationMetric(of model: Model, data: Data, items: [Int]) throws -> Double
     /// Test metrics and robustness on `items` (augmentations seeded by `seed`).
     static func evaluate(_ model: Model, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation
+    /// Trains a model built by ``makeModel(name:data:trainingItems:size:seed:)`` on `split.train`
+    /// (validation on `split.validation`), resuming from `checkpoint`; the model ends with its best
+    /// weights. The default is one ``MetanetworkTrainer`` run of ``loss(of:data:items:tape:)``
+    /// (``trainOneStage(_:name:data:split:configuration:checkpoint:progress:)``); a task whose
+    /// models train in stages (INR2ARRAY) replaces it.
+    static func train(_ model: Model, name: String, data: Data, split: DataSplit,
+                      configuration: MetanetworkTrainingConfiguration, checkpoint: URL?,
+                      progress: ((MetanetworkEpoch) throws -> Void)?) throws -> TrainedMetanetwork<Model>
     /// Writes task-specific files of a finished run (e.g. an image gallery) into `folder` and
     /// returns one report note per file; the default writes nothing.
     static func writeArtifacts(of model: Model, data: Data, split: DataSplit, into folder: URL) throws -> [String]
@@ -120,10 +128,19 @@ extension MetanetworkTask {
     }
 
     /// Trains a model already built by ``makeModel(name:data:trainingItems:size:seed:)`` (e.g. after
-    /// checking its size).
+    /// checking its size): ``trainOneStage(_:name:data:split:configuration:checkpoint:progress:)``.
     public static func train(_ model: Model, name: String, data: Data, split: DataSplit,
                              configuration: MetanetworkTrainingConfiguration, checkpoint: URL? = nil,
                              progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> TrainedMetanetwork<Model> {
+        try trainOneStage(model, name: name, data: data, split: split, configuration: configuration, checkpoint: checkpoint,
+                          progress: progress)
+    }
+
+    /// One ``MetanetworkTrainer`` run of ``loss(of:data:items:tape:)`` with
+    /// ``validationMetric(of:data:items:)`` for early stopping.
+    public static func trainOneStage(_ model: Model, name: String, data: Data, split: DataSplit,
+                                     configuration: MetanetworkTrainingConfiguration, checkpoint: URL? = nil,
+                                     progress: ((MetanetworkEpoch) throws -> Void)? = nil) throws -> TrainedMetanetwork<Model> {
         let start = Date()
         let history = try MetanetworkTrainer.train(
             model: module(of: model), memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,

@@ -8,7 +8,7 @@ enum Docs_Tasks_INRClassification {
     static let article = "Docs/Tasks/INRClassification.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Tasks/INRClassification.md", line: 34)
+#sourceLocation(file: "Docs/Tasks/INRClassification.md", line: 36)
 
 
 
