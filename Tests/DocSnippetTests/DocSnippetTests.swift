@@ -27,6 +27,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath)
             (Docs_Metanetworks_NeuralFunctionalTransformer.article, Docs_Metanetworks_NeuralFunctionalTransformer.run),
             (Docs_Metanetworks_MonomialNFN.article, Docs_Metanetworks_MonomialNFN.run),
             (Docs_Metanetworks_TransformerNFN.article, Docs_Metanetworks_TransformerNFN.run),
+            (Docs_Metanetworks_TreeEnsembles.article, Docs_Metanetworks_TreeEnsembles.run),
         ]
     }
 
