@@ -93,7 +93,8 @@ let package = Package(
         .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
-                                                            "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
+                                                            "Metanetworks", "Training", "TreeEnsembles", "Zoo", "Experiments", "SwiftNFN",
+                                                            "_TestSupport"]),
         // Every ```swift block of README.md and Docs/, compiled (Scripts/doc-snippets.sh writes
         // Generated/ from the articles) and, where it needs no files, run.
         .testTarget(name: "DocSnippetTests", dependencies: ["SwiftNFN"] + modules.map { .target(name: $0) }),

@@ -54,6 +54,8 @@ import Experiments
         #expect(evaluated["predictions"] as? [Double] == trained["predictions"] as? [Double])
         let robustness = try #require(trained["robustness"] as? [String: Any])
         #expect(robustness.count == 3)
+        // The statistics are invariant to neuron permutations, so is every prediction made from them.
+        #expect(robustness["permutation"] as? Double == tau)
         #expect(NSDictionary(dictionary: try #require(evaluated["robustness"] as? [String: Any])).isEqual(to: robustness))
 
         // Same seed, same folder: the refit gives the same numbers; another configuration is refused.
