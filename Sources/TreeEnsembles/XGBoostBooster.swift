@@ -36,6 +36,14 @@ public final class XGBoostBooster {
     /// - Throws: ``TreeEnsembleError/invalidModel(_:)`` with XGBoost's message when it is not a model.
     public init(model: Data) throws {
         guard !model.isEmpty else { throw TreeEnsembleError.invalidModel("the model is empty") }
+        // UBJ (a '{' followed by a binary marker, not JSON text): XGBoost trusts its lengths, so
+        // check them first (see UBJSONScan).
+        if model.count >= 2, model[model.startIndex] == UInt8(ascii: "{"),
+           ![UInt8(ascii: "\""), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"), UInt8(ascii: "}")]
+               .contains(model[model.startIndex + 1]),
+           let problem = UBJSONScan.problem(in: model) {
+            throw TreeEnsembleError.invalidModel("malformed UBJ: \(problem)")
+        }
         var out: BoosterHandle?
         try xgboostCall("XGBoosterCreate", XGBoosterCreate(nil, 0, &out))
         guard let out else { throw TreeEnsembleError.xgboost(operation: "XGBoosterCreate", message: "no booster returned") }

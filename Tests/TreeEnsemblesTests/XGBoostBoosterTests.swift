@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Tensors
-import TreeEnsembles
+@testable import TreeEnsembles
 import _TestSupport
 
 @Suite struct XGBoostBoosterTests {
@@ -134,5 +134,17 @@ import _TestSupport
         #expect(refused { _ = try XGBoostBooster.load(from: junk) }?.contains("junk.ubj") == true)
         #expect(refused { _ = try XGBoostBooster.load(from: folder.appendingPathComponent("missing.ubj")) } != nil)
         #expect(refused { _ = try XGBoostBooster(model: Data()) } != nil)
+        // Damaged UBJ models: every truncation and a length blown up are refused with a message
+        // (XGBoost itself would trust the lengths; a model cut to 100 bytes got the process killed).
+        let model = try fit.booster.serialized(format: .ubj)
+        #expect(UBJSONScan.problem(in: model) == nil)
+        for cut in [1, 2, 100, model.count / 2, model.count - 1] {
+            #expect(refused { _ = try XGBoostBooster(model: model.prefix(cut)) } != nil, "cut at \(cut)")
+        }
+        var blown = model
+        if let i = blown.firstIndex(of: UInt8(ascii: "#")), blown[i + 1] == UInt8(ascii: "L") {
+            for k in 2...5 { blown[i + k] = 0x7f }
+            #expect(refused { _ = try XGBoostBooster(model: blown) }?.contains("past the end") == true)
+        }
     }
 }
