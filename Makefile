@@ -5,8 +5,9 @@
 
 SWIFT        ?= swift
 CONFIG       ?= release
+# libxgboost-dev: XGBoost's C API for the tree-ensemble baselines (TreeEnsembles).
 # slurm-wlm and munge: the one-node Slurm that tests the documented job array (Docs/slurm).
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev dataset-fashion-mnist slurm-wlm munge
+APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libxgboost-dev dataset-fashion-mnist slurm-wlm munge
 SUDO         := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
 .PHONY: all setup build test doc-snippets client-example demo bench clean

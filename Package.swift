@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module graph (each module depends only on modules on earlier lines):
 ///
-///     CNFNBLAS, CNFNZlib                      system libraries (CBLAS + LAPACKE, zlib)
+///     CNFNBLAS, CNFNZlib, CXGBoost            system libraries (CBLAS + LAPACKE, zlib, XGBoost's C API)
 ///     LinearAlgebra                           BLAS / LAPACK wrappers
 ///     Tensors                                 the Float32 array
 ///     TensorIO, Autograd                      file formats (and the atomic writer); the tape
@@ -13,6 +13,7 @@ import PackageDescription
 ///     NeuralNetworks                          modules, layers, zoo models, optimizers
 ///     WeightSpace                             weight spaces, their groups, features, rendering
 ///     Metanetworks, Training                  equivariant layers and models; trainers, splits, metrics
+///     TreeEnsembles                           XGBoost boosted trees and random forests (the only user of CXGBoost)
 ///     Zoo                                     model zoos: generation, on-disk format, import
 ///     Experiments                             tasks, run configurations, reports, the main job
 ///     SwiftNFN                                umbrella (re-exports every module)
@@ -20,7 +21,7 @@ import PackageDescription
 ///
 /// Every module is a library product of its own, so a client can depend on just what it uses.
 let modules = ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "Datasets", "NeuralNetworks", "WeightSpace",
-               "Metanetworks", "Training", "Zoo", "Experiments"]
+               "Metanetworks", "Training", "TreeEnsembles", "Zoo", "Experiments"]
 
 let package = Package(
     name: "SwiftNFN",
@@ -47,6 +48,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // C: XGBoost's C API (Debian's libxgboost-dev); only TreeEnsembles sees it.
+        .systemLibrary(
+            name: "CXGBoost",
+            pkgConfig: "xgboost",
+            providers: [.apt(["libxgboost-dev"])]
+        ),
         .target(name: "LinearAlgebra", dependencies: ["CNFNBLAS"]),
         .target(name: "Tensors", dependencies: ["LinearAlgebra"]),
         .target(name: "TensorIO", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -56,10 +63,11 @@ let package = Package(
         .target(name: "WeightSpace", dependencies: ["Tensors", "Autograd", "NeuralNetworks"]),
         .target(name: "Metanetworks", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks", "WeightSpace"]),
         .target(name: "Training", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "Datasets"]),
+        .target(name: "TreeEnsembles", dependencies: ["CXGBoost", "Tensors", "TensorIO"]),
         .target(name: "Zoo", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                             "Datasets", "Training", "CNFNZlib"]),
         .target(name: "Experiments", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks",
-                                                    "WeightSpace", "Metanetworks", "Datasets", "Training", "Zoo",
+                                                    "WeightSpace", "Metanetworks", "Datasets", "Training", "TreeEnsembles", "Zoo",
                                                     .product(name: "Yams", package: "Yams")]),
         .target(name: "SwiftNFN", dependencies: modules.map { .target(name: $0) }),
         .executableTarget(
@@ -81,10 +89,12 @@ let package = Package(
         .testTarget(name: "MetanetworksTests", dependencies: ["LinearAlgebra", "Tensors", "Autograd", "NeuralNetworks",
                                                              "WeightSpace", "Metanetworks", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["LinearAlgebra", "Tensors", "NeuralNetworks", "Datasets", "Training"]),
+        .testTarget(name: "TreeEnsemblesTests", dependencies: ["Tensors", "TreeEnsembles", "_TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
                                                      "Datasets", "Training", "Zoo", "_TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["LinearAlgebra", "Tensors", "TensorIO", "Autograd", "NeuralNetworks", "WeightSpace",
-                                                            "Metanetworks", "Training", "Experiments", "SwiftNFN", "_TestSupport"]),
+                                                            "Metanetworks", "Training", "TreeEnsembles", "Zoo", "Experiments", "SwiftNFN",
+                                                            "_TestSupport"]),
         // Every ```swift block of README.md and Docs/, compiled (Scripts/doc-snippets.sh writes
         // Generated/ from the articles) and, where it needs no files, run.
         .testTarget(name: "DocSnippetTests", dependencies: ["SwiftNFN"] + modules.map { .target(name: $0) }),

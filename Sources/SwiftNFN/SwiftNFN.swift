@@ -8,5 +8,6 @@
 @_exported import Metanetworks
 @_exported import Datasets
 @_exported import Training
+@_exported import TreeEnsembles
 @_exported import Experiments
 @_exported import Zoo

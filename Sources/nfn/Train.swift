@@ -8,7 +8,9 @@ struct Train: ParsableCommand {
         discussion: """
         Tasks: \(ExperimentTask.allCases.map(\.rawValue).joined(separator: ", ")).
         generalization — models for CNN/MLP zoos: \(MetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")); \
-        for transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        for transformer zoos: \(TransformerMetanetworkKind.allCases.map(\.rawValue).joined(separator: ", ")); \
+        tree ensembles on the STATNN statistics (any generalization zoo): \(TreeEnsembleKind.allCases.map(\.rawValue).joined(separator: ", ")) \
+        (fitted by XGBoost; --tree-* options; the model is saved as OUT/\(TreeEnsembleRunner.modelFileName)).
         inr-classification (SIREN zoos): \(INRClassificationExperiment.modelNames.joined(separator: ", ")).
         inr-editing (SIREN zoos, --edit \(ImageEdit.allCases.map(\.rawValue).joined(separator: "|"))): \
         \(INREditingExperiment.modelNames.joined(separator: ", ")); the edited test images go to OUT/\(INREditingExperiment.galleryFileName).
@@ -58,6 +60,19 @@ struct Train: ParsableCommand {
                                valueName: "n"))
     var threads: Int?
 
+    @Option(help: "Tree ensembles: boosting rounds (xgboost 50, random-forest 1).") var treeRounds: Int?
+    @Option(help: "Tree ensembles: maximum depth (10).") var treeMaxDepth: Int?
+    @Option(help: "Tree ensembles: maximum leaves per tree, 0 for no limit (256).") var treeMaxLeaves: Int?
+    @Option(help: "Tree ensembles: XGBoost's eta (xgboost 0.1, random-forest 1).") var treeLearningRate: Double?
+    @Option(help: "Tree ensembles: fraction of rows per tree (0.8).") var treeSubsample: Double?
+    @Option(help: "Tree ensembles: fraction of columns per tree (xgboost) or per split (random-forest) (0.8).")
+    var treeColsample: Double?
+    @Option(help: "Tree ensembles: trees per round (xgboost 1, random-forest 100).") var treeParallelTrees: Int?
+    @Option(help: "Tree ensembles: minimum rows per leaf (50).") var treeMinChildWeight: Double?
+    @Option(help: "Tree ensembles: L2 penalty on leaf values (xgboost 0.01, random-forest 0.2).") var treeLambda: Double?
+    @Option(help: "Tree ensembles: L1 penalty on leaf values (xgboost 0.02, random-forest 0.1).") var treeAlpha: Double?
+    @Option(help: "Tree ensembles: XGBoost threads (1).") var treeThreads: Int?
+
     @OptionGroup var output: OutputOptions
 
     /// The file's configuration (if any) with every explicitly given option applied on top.
@@ -81,6 +96,12 @@ struct Train: ParsableCommand {
             ("size", small ? "small" : size),
             ("train_fraction", trainFraction.map { "\($0)" }), ("validation_fraction", validationFraction.map { "\($0)" }),
             ("edit", edit), ("max_parameters", maxParameters.map(String.init)),
+            ("tree_rounds", treeRounds.map(String.init)), ("tree_max_depth", treeMaxDepth.map(String.init)),
+            ("tree_max_leaves", treeMaxLeaves.map(String.init)), ("tree_learning_rate", treeLearningRate.map { "\($0)" }),
+            ("tree_subsample", treeSubsample.map { "\($0)" }), ("tree_colsample", treeColsample.map { "\($0)" }),
+            ("tree_parallel_trees", treeParallelTrees.map(String.init)),
+            ("tree_min_child_weight", treeMinChildWeight.map { "\($0)" }), ("tree_lambda", treeLambda.map { "\($0)" }),
+            ("tree_alpha", treeAlpha.map { "\($0)" }), ("tree_threads", treeThreads.map(String.init)),
         ]
         for (key, text) in given {
             if let text { try c.set(key, text) }
@@ -99,9 +120,14 @@ struct Train: ParsableCommand {
             }
             let firstStage = config.training.reconstructionEpochs ?? INRClassificationExperiment.defaultReconstructionEpochs
             let report = try ExperimentRunner.train(config, force: force, threads: threadCount, progress: { e in
-                FileHandle.standardError.write(Data(((e.stage.map { "\($0) " } ?? "") + String(
-                    format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
-                    e.epoch, e.stage == nil ? total : firstStage, e.trainLoss, e.validationMetric, e.seconds)).utf8))
+                // A tree ensemble reports boosting rounds (training RMSE) through the same callback.
+                let line = config.treeEnsembleKind == nil
+                    ? (e.stage.map { "\($0) " } ?? "") + String(format: "epoch %d/%d: train loss %.4f, validation %.4f (%.1fs)\n",
+                                                                e.epoch, e.stage == nil ? total : firstStage, e.trainLoss,
+                                                                e.validationMetric, e.seconds)
+                    : String(format: "round %d: train RMSE %.4f, validation τ %.4f (%.2fs)\n",
+                             e.epoch, e.trainLoss, e.validationMetric, e.seconds)
+                FileHandle.standardError.write(Data(line.utf8))
             }, log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
             if output.json, let result = report.results.first {
                 try printJSON(result)

@@ -29,6 +29,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath)
             (Docs_Metanetworks_TransformerNFN.article, Docs_Metanetworks_TransformerNFN.run),
             (Docs_Metanetworks_GraphNN.article, Docs_Metanetworks_GraphNN.run),
             (Docs_Metanetworks_INR2Array.article, Docs_Metanetworks_INR2Array.run),
+            (Docs_Metanetworks_TreeEnsembles.article, Docs_Metanetworks_TreeEnsembles.run),
         ]
     }
 

@@ -4,9 +4,10 @@ import CBenchBLAS
 
 // nfn-bench: SwiftNFN benchmark ratios. Usage:
 //   nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only]
-//             [--only NAME-PREFIX] [--zoo-only]
+//             [--only NAME-PREFIX] [--zoo-only] [--trees-only]
 // --metanetworks-only runs only the metanetwork cases; --only also keeps just the metanetwork
-// cases whose name starts with NAME-PREFIX (e.g. "HNP", "NFT").
+// cases whose name starts with NAME-PREFIX (e.g. "HNP", "NFT"). --trees-only runs only the
+// tree-ensemble rows (XGBoost through SwiftNFN vs the Python xgboost package).
 
 var threads = 1, repeats = 30
 var jsonPath = "bench-results.json"
@@ -15,6 +16,7 @@ var metanetworks = true
 var metanetworksOnly = false
 var onlyCase: String? = nil
 var zooOnly = false
+var treesOnly = false
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
     switch a {
@@ -26,8 +28,9 @@ while let a = args.next() {
     case "--metanetworks-only": metanetworksOnly = true
     case "--only": onlyCase = args.next(); metanetworksOnly = true
     case "--zoo-only": zooOnly = true; metanetworks = false
+    case "--trees-only": treesOnly = true; zooOnly = true; metanetworks = false; metanetworksOnly = true
     default:
-        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only] [--only NAME-PREFIX]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown argument \(a)\nusage: nfn-bench [--threads N] [--repeats N] [--json PATH] [--quick] [--skip-metanetworks] [--metanetworks-only] [--only NAME-PREFIX] [--zoo-only] [--trees-only]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -143,11 +146,18 @@ if !metanetworksOnly && !zooOnly {
                                  + (available ? String(format: " vs %.1f", 60_000 / median(refs)) : "")))
 }
 
+// 3a. Tree ensembles on STATNN features: SwiftNFN's XGBoost wrapper vs the Python xgboost package.
+if (!metanetworksOnly && !zooOnly) || treesOnly {
+    let pythonDirectory = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().path
+    rows += try treeEnsembleRows(members: quick ? 500 : 2000, rounds: quick ? 1 : 3, repeats: quick ? 2 : 3,
+                                 threads: threads, pythonDirectory: pythonDirectory)
+}
+
 // 3b. SIREN zoo throughput at the zoo's fit recipe (784 pixels, hidden [32, 32], 200 full-batch
 // Adam steps): one member at a time through the tape (the path before member batching), the
 // batched fitter (K chosen as `nfn zoo generate` chooses it), and PyTorch fitting 32 members as one
 // bmm-batched model (python/siren_zoo_reference.py) — all on one core, alternating.
-if !metanetworksOnly {
+if !metanetworksOnly && !treesOnly {
     var spec = ZooSpec.defaults(for: .siren)
     spec.data = ZooDataSpec(kind: .synthetic, pixelRange: .unit, syntheticTrainCount: 512, syntheticTestCount: 16)
     spec.members = 512

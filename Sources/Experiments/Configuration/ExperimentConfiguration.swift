@@ -31,6 +31,8 @@ import Yams
 /// validation_fraction: 0.15   # the test split gets the rest
 /// edit: dilate                # inr-editing only
 /// max_parameters: 50000000    # refuse a larger model unless forced (nfn train --force)
+/// tree_rounds: 50             # xgboost / random-forest only (tree_max_depth … tree_threads too);
+///                             # unset keys take the model's defaults (TreeEnsembleHyperparameters)
 /// ```
 ///
 /// Only `model` and `zoo` are required (`out` too, for training); every other key has the default
@@ -67,6 +69,8 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
     /// forced: some models grow quadratically with the zoo's input width (Monomial-NFN on a
     /// 784-input MLP zoo has ≈ 218M parameters and writes a 3.5 GB checkpoint per epoch).
     public var maxParameters = 50_000_000
+    /// The tree-ensemble hyper-parameters set for `xgboost` / `random-forest` (unset: the model's defaults).
+    public var trees = TreeEnsembleSettings()
 
     /// A configuration with the documented defaults for everything but the model and the zoo.
     public init(task: ExperimentTask = .generalization, model: String, zoo: String, out: String? = nil) {
@@ -95,6 +99,17 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
         ConfigurationKey("validation_fraction", \.validationFraction, help: "fraction for validation; the test split gets the rest"),
         ConfigurationKey("edit", \.edit, help: "the image edit (inr-editing): dilate | erode | gradient | contrast"),
         ConfigurationKey("max_parameters", \.maxParameters, help: "refuse a larger model unless forced"),
+        ConfigurationKey("tree_rounds", \.trees.rounds, help: "boosting rounds (xgboost 50, random-forest 1)"),
+        ConfigurationKey("tree_max_depth", \.trees.maxDepth, help: "maximum tree depth (10)"),
+        ConfigurationKey("tree_max_leaves", \.trees.maxLeaves, help: "maximum leaves per tree, 0 for no limit (256)"),
+        ConfigurationKey("tree_learning_rate", \.trees.learningRate, help: "XGBoost's eta (xgboost 0.1, random-forest 1)"),
+        ConfigurationKey("tree_subsample", \.trees.subsample, help: "fraction of rows per tree (0.8)"),
+        ConfigurationKey("tree_colsample", \.trees.columnSample, help: "fraction of columns per tree (xgboost) or per split (random-forest) (0.8)"),
+        ConfigurationKey("tree_parallel_trees", \.trees.parallelTrees, help: "trees per round: num_parallel_tree (xgboost 1, random-forest 100)"),
+        ConfigurationKey("tree_min_child_weight", \.trees.minChildWeight, help: "minimum rows per leaf for squared error (50)"),
+        ConfigurationKey("tree_lambda", \.trees.lambda, help: "L2 penalty on leaf values (xgboost 0.01, random-forest 0.2)"),
+        ConfigurationKey("tree_alpha", \.trees.alpha, help: "L1 penalty on leaf values (xgboost 0.02, random-forest 0.1)"),
+        ConfigurationKey("tree_threads", \.trees.threads, help: "XGBoost threads (1)"),
     ]
 
     /// Every key name a configuration file may contain.
@@ -180,6 +195,7 @@ public struct ExperimentConfiguration: Codable, Sendable, Equatable {
             throw bad("reconstruction_epochs: \(r) is only used by the two-stage models (\(INR2ArrayKind.allCases.map(\.rawValue).joined(separator: ", "))), not \(model)")
         }
         guard maxParameters >= 1 else { throw bad("max_parameters must be ≥ 1, got \(maxParameters)") }
+        try validateTreeKeys()
         if task == .inrEditing {
             _ = try imageEdit()
         } else if let e = edit {

@@ -63,7 +63,12 @@ public enum ExperimentRunner {
                              log: ((String) -> Void)? = nil) throws -> ExperimentReport {
         try configuration.validate(requireOut: true)
         let config = resolvingPaths(configuration)
-        return try train(try taskType(for: config), config, force: force, threads: threads, progress: progress, log: log)
+        let task = try taskType(for: config)
+        // Tree ensembles are not metanetworks: they are fitted by XGBoost, on their own path.
+        if config.treeEnsembleKind != nil, let trees = task as? any TreeEnsembleTask.Type {
+            return try TreeEnsembleRunner.train(trees, config, progress: progress, log: log)
+        }
+        return try train(task, config, force: force, threads: threads, progress: progress, log: log)
     }
 
     static func train<Task: MetanetworkTask>(_: Task.Type, _ config: ExperimentConfiguration, force: Bool, threads: Int,
@@ -71,6 +76,9 @@ public enum ExperimentRunner {
                                              log: ((String) -> Void)?) throws -> ExperimentReport {
         let outDir = URL(fileURLWithPath: config.out ?? "")
         try checkRunFolder(outDir)   // before any work: a bad destination is refused at once
+        if FileManager.default.fileExists(atPath: outDir.appendingPathComponent(TreeEnsembleRunner.modelFileName).path) {
+            throw ExperimentError.invalidConfiguration("\(outDir.path) holds a tree-ensemble run; choose another output folder for \(config.model)")
+        }
         let data = try Task.load(zoo: URL(fileURLWithPath: config.zoo), configuration: config)
         guard Task.modelNames.contains(config.model) else {
             throw ExperimentError.unknownModel("\(config.model) does not fit \(config.zoo); models for its weight space: \(Task.modelNames.joined(separator: ", "))")
@@ -251,6 +259,9 @@ public enum ExperimentRunner {
         try config.validate()
         let checkpoint = run.appendingPathComponent(checkpointFileName)
         if let reportDirectory { try checkReportFolder(reportDirectory, explicit: true) }
+        if config.treeEnsembleKind != nil, let trees = try taskType(for: config) as? any TreeEnsembleTask.Type {
+            return try TreeEnsembleRunner.evaluate(trees, config, run: run, zoo: zoo, reportDirectory: reportDirectory)
+        }
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw ExperimentError.invalidRun("\(run.path) has no \(checkpointFileName): the run has not finished an epoch yet")
         }

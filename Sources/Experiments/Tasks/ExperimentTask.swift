@@ -30,7 +30,10 @@ public enum ExperimentTask: String, Codable, Sendable, CaseIterable {
     }
 
     /// Every model name the task accepts, over all zoo kinds.
-    public var modelNames: [String] { implementations.flatMap { $0.modelNames } }
+    public var modelNames: [String] {
+        var seen = Set<String>()
+        return implementations.flatMap { $0.modelNames }.filter { seen.insert($0).inserted }
+    }
 
     /// The implementation for a zoo of `family` (when none accepts it, the first, whose loading
     /// then refuses the zoo with the reason).

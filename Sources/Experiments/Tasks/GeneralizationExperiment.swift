@@ -4,6 +4,7 @@ import Autograd
 import NeuralNetworks
 import Metanetworks
 import Training
+import TreeEnsembles
 import Zoo
 
 /// Generalization prediction on an on-disk zoo (the main benchmark of Unterthiner et al. 2020,
@@ -60,7 +61,8 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
     }
 
     public static var task: ExperimentTask { .generalization }
-    public static var modelNames: [String] { Space.modelNames }
+    /// The weight space's predictors, then the tree ensembles (fitted on its statistics).
+    public static var modelNames: [String] { Space.modelNames + TreeEnsembleKind.allCases.map(\.rawValue) }
     public static func accepts(_ family: ZooFamily) -> Bool { Space.families.contains(family) }
 
     /// Loads the checkpoints of `epoch` (default: the last checkpoint epoch) of the zoo at `directory`.
@@ -160,6 +162,15 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
     public static func evaluate(_ model: Model, data: Data, items: [Int], seed: UInt64) throws -> TaskEvaluation {
         module(of: model).eval()
         let predictions = try predict(model, features: data.features, members: items)
+        return try evaluation(predictions, data: data, items: items, seed: seed) { moved in
+            try predict(model, features: moved, members: Array(0..<items.count))
+        }
+    }
+
+    /// The metrics of `predictions` for `items`, and τ of `predict` on the augmented test sets
+    /// (shared by the metanetworks and the tree ensembles, so both report the same numbers).
+    static func evaluation(_ predictions: [Double], data: Data, items: [Int], seed: UInt64,
+                           predict: (Space.Features) throws -> [Double]) throws -> TaskEvaluation {
         let actual = items.map { Double(data.targets[$0]) }
         let metrics = GeneralizationMetrics(predicted: predictions, actual: actual, thresholds: [0.5])
         var robustness: [String: Double] = [:], actedOn: [String: Int] = [:]
@@ -167,8 +178,7 @@ public enum GeneralizationExperiment<Space: GeneralizationWeightSpace>: Metanetw
         let activations = data.activations.map { a in items.map { a[$0] } }
         for augmentation in Space.augmentations {
             let moved = try Space.augment(test, with: augmentation, activations: activations, seed: seed &+ 77)
-            let p = try predict(model, features: moved.features, members: Array(0..<items.count))
-            robustness[augmentation.description] = Metrics.kendallTauB(p, actual)
+            robustness[augmentation.description] = Metrics.kendallTauB(try predict(moved.features), actual)
             actedOn[augmentation.description] = moved.actedOn
         }
         var table = ["tau": metrics.tau, "r2": metrics.r2, "mse": metrics.mse]

@@ -47,6 +47,8 @@ public protocol GeneralizationWeightSpace {
     static func module(of predictor: Predictor) -> Module
     /// `[B, 1]` logits, recorded on `tape` (or tape-less).
     static func logits(of predictor: Predictor, on features: Features, tape: Tape?) throws -> Variable
+    /// The STATNN statistics of every member, `[B, F]`: the features the tree ensembles fit.
+    static func statistics(_ features: Features) -> Tensor
 }
 
 /// Feed-forward zoos (Small CNN Zoo CNNs, MLPs): ``WeightSpaceFeatures`` and the predictors of
@@ -99,6 +101,11 @@ public enum FeedforwardZooWeights: GeneralizationWeightSpace {
         try predictor.validateInput(features)
         return predictor(WeightSpaceVariables(features, tape: tape))
     }
+
+    /// Per channel and layer, seven statistics of the weights and seven of the biases (``WeightSpaceFeatures/layerStatistics()``).
+    public static func statistics(_ features: WeightSpaceFeatures) -> Tensor {
+        features.layerStatistics().reshaped([features.batchSize, -1])
+    }
 }
 
 /// Small-Transformer-Zoo zoos: ``TransformerWeightSpaceFeatures`` and the predictors of
@@ -148,5 +155,10 @@ public enum TransformerZooWeights: GeneralizationWeightSpace {
     public static func logits(of predictor: any Module & TransformerWeightSpaceModel, on features: TransformerWeightSpaceFeatures,
                               tape: Tape?) throws -> Variable {
         try predictor(TransformerWeightSpaceVariables(features, tape: tape))
+    }
+
+    /// Seven statistics of every tensor (``TransformerStatisticsPredictor/statistics(_:)``).
+    public static func statistics(_ features: TransformerWeightSpaceFeatures) -> Tensor {
+        TransformerStatisticsPredictor.statistics(features)
     }
 }

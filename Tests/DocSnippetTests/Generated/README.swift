@@ -7,7 +7,7 @@ enum README {
     static let article = "README.md"
 
     static func run() throws {
-#sourceLocation(file: "README.md", line: 60)
+#sourceLocation(file: "README.md", line: 61)
 
 
 var rng = SeededGenerator(seed: 0)
