@@ -23,6 +23,7 @@ public enum ReproductionMethods {
         .init("hnp", paper: PaperNumbers.cnnGeneralization["hnp"]),
         .init("nft"),
         .init("monomial"),
+        .init("graph-nn"),   // Kofinas et al. 2024, the baseline of the quasi-equivariance paper's Table 1
     ]
 
     /// INR classification on SIREN zoos.
@@ -30,6 +31,8 @@ public enum ReproductionMethods {
         .init("np", paper: PaperNumbers.inrClassification["np"]),
         .init("hnp", paper: PaperNumbers.inrClassification["hnp"]),
         .init("nft"),
+        .init("inr2array-nft"),   // Zhou et al. 2023 (Neural Functional Transformers, §4)
+        .init("graph-nn"),
     ]
 
     /// INR editing (dilation) on SIREN zoos.
