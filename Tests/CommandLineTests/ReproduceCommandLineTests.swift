@@ -13,7 +13,7 @@ import _TestSupport
         #expect(experiments.compactMap { $0["name"] as? String } ==
                 ["cnn-generalization", "inr-classification", "inr-editing", "transformer-generalization", "quasi-ablations"])
         let cnn = try #require(experiments.first?["parts"] as? [String: [String]])
-        #expect(cnn["cnn-zoo"] == ["statnn", "mlp", "np", "hnp", "nft", "monomial"])
+        #expect(cnn["cnn-zoo"] == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn"])
         #expect(try #require(json["scales"] as? [String]) == ["quick", "standard", "large"])
     }
 
@@ -44,7 +44,7 @@ import _TestSupport
         let json = try jsonObject(r.stdout)
         #expect(json["schema"] as? String == "swiftnfn.reproduction/1")
         let rows = try #require(json["rows"] as? [[String: Any]])
-        #expect(rows.compactMap { $0["method"] as? String } == ["statnn", "mlp", "np", "hnp", "nft", "monomial"])
+        #expect(rows.compactMap { $0["method"] as? String } == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn"])
         for row in rows {
             let summary = try #require(row["summary"] as? [String: Any])
             #expect(summary["mean"] is Double && summary["sd"] is Double)
