@@ -25,11 +25,11 @@ import argparse
 import json
 import math
 import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from bench_timing import timed_samples
 
 SMALL_CNN_ZOO = {"widths": [1, 16, 16, 16, 10], "kernels": [[3, 3], [3, 3], [3, 3], []]}
 # The parity fixture: two feature channels, 2x2 and 3x1 convolutions, a dense layer.
@@ -143,14 +143,7 @@ def time_fwd_bwd(model, weights, biases, repeats, warmup):
         model.zero_grad(set_to_none=True)
         model(weights, biases).sum().backward()
 
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+    return timed_samples(step, repeats, warmup)
 
 
 def swift_floats(values):

@@ -26,10 +26,10 @@ import argparse
 import json
 import math
 import statistics
-import time
 
 import torch
 import torch.nn.functional as F
+from bench_timing import timed_samples
 
 
 def lin(x, p, name):
@@ -199,14 +199,7 @@ def time_case(fn, params, repeats, warmup):
         for t in params:
             t.grad = None
         fn().backward()
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+    return timed_samples(step, repeats, warmup)
 
 
 def check(path):

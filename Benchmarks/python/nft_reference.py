@@ -25,10 +25,10 @@ import argparse
 import json
 import math
 import statistics
-import time
 
 import torch
 import torch.nn.functional as F
+from bench_timing import timed_samples
 
 ZOO_WIDTHS = [1, 16, 16, 16, 10]
 ZOO_KERNELS = [(3, 3), (3, 3), (3, 3), ()]
@@ -193,14 +193,7 @@ def time_case(fn, params, repeats, warmup):
         for t in params:
             t.grad = None
         fn().sum().backward()
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+    return timed_samples(step, repeats, warmup)
 
 
 def check(path):

@@ -14,11 +14,11 @@ import json
 import math
 import statistics
 import struct
-import time
 
 import numpy as np
 import torch
 from torch import nn
+from bench_timing import timed_samples
 
 # Small CNN Zoo: 3 × conv 3×3 (16 filters), global average pool, dense 16 → 10; 1 input channel.
 SMALL_CNN_ZOO = {"widths": [1, 16, 16, 16, 10], "kernels": [[3, 3], [3, 3], [3, 3], []]}
@@ -294,14 +294,7 @@ def time_fwd_bwd(model, weights, biases, repeats, warmup):
         out = model(weights, biases)
         out.sum().backward()
 
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+    return timed_samples(step, repeats, warmup)
 
 
 def load_safetensors(path):

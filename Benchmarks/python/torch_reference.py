@@ -7,11 +7,11 @@ when torch is absent the Swift harness skips this column.
 import argparse
 import json
 import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from bench_timing import timed_samples
 
 
 def small_cnn():
@@ -35,14 +35,7 @@ def time_steps(model, x, y, repeats, warmup):
         loss.backward()
         opt.step()
 
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
+    return timed_samples(step, repeats, warmup)
 
 
 def main():
