@@ -35,8 +35,8 @@ struct RelaxedQuasiTransformerTests {
         let d = TNFNFixture.Dims.small
         var rng = SeededGenerator(seed: 50)
         let arch = TNFNFixture.architecture(d)
-        let relaxed = RelaxedQuasiTransformerNFNPredictor(architecture: arch, configuration: Self.configuration(d),
-                                                          gamma: 0.05, noiseScale: 0.2, rng: &rng)
+        let relaxed = QuasiTransformerNFNPredictor(architecture: arch, configuration: Self.configuration(d),
+                                                   gamma: 0.05, relaxedNoiseScale: 0.2, rng: &rng)
         let strict = QuasiTransformerNFNPredictor(architecture: arch, configuration: Self.configuration(d), gamma: 0.05, rng: &rng)
         let zoo = try TNFNFixture.zoo(arch, members: 3, rng: &rng)
         let relaxedDeviation = try Self.invarianceDeviation(relaxed, zoo, d, seed: 51)
@@ -104,7 +104,7 @@ struct RelaxedQuasiTransformerTests {
         let arch = TNFNFixture.architecture(d)
         var cfg = Self.configuration(d)
         cfg.hiddenChannels = [3, 4]
-        let relaxed = RelaxedQuasiTransformerNFNPredictor(architecture: arch, configuration: cfg, gamma: 0.1, noiseScale: 0.1, rng: &rng)
+        let relaxed = QuasiTransformerNFNPredictor(architecture: arch, configuration: cfg, gamma: 0.1, relaxedNoiseScale: 0.1, rng: &rng)
         let zoo = try TNFNFixture.zoo(arch, members: 4, rng: &rng)
         let tape = Tape()
         let out = try relaxed(TransformerWeightSpaceVariables(zoo, tape: tape)).sum()

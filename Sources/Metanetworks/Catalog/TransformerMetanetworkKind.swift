@@ -36,7 +36,7 @@ public enum TransformerMetanetworkKind: String, Codable, Sendable, CaseIterable 
         case .quasiTransformerNFN:
             return QuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
         case .relaxedQuasiTransformerNFN:
-            return RelaxedQuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, rng: &rng)
+            return QuasiTransformerNFNPredictor(architecture: configuration, configuration: cfg, relaxedNoiseScale: 0.01, rng: &rng)
         case .statnn:
             return TransformerStatisticsPredictor(tensorCount: tensorCount, hidden: hidden, rng: &rng)
         case .mlp:

@@ -20,6 +20,12 @@ import LinearAlgebra
 /// the comparison Tran et al. 2026 make (§5.3); it cannot be more expressive than
 /// ``TransformerNFNPredictor``.
 ///
+/// **Relaxed variant** (`relaxedNoiseScale` given; Tran et al. 2026, §4.3, §5.3): every layer is a
+/// ``RelaxedQuasiTransformerNFN``, whose φ̃(U) adds learned cross-head noise outside the attention
+/// group. Not invariant: φ̃'s off-diagonal blocks act on the query and value side only, so QKᵀ and
+/// VO change and the output moves slightly under the attention group — by an amount the learned β
+/// controls (at β = 0 it is the strict, invariant model). That is what lets φ̃ learn at all.
+///
 /// - Complexity: that of ``TransformerNFNPredictor`` plus the statistics (a sort per tensor) and
 ///   O(B·h·(D_k³ + D_v³)) inverses per layer and block.
 ///
@@ -44,14 +50,21 @@ public final class QuasiTransformerNFNPredictor: Module, TransformerWeightSpaceM
     public let classifierParameterCount: Int
     /// The statistics length S = 56·L·C.
     public let statisticsCount: Int
-    /// Layer-major: entry `l·L + i` is layer l on block i.
+    /// Layer-major: entry `l·L + i` is layer l on block i (empty in the relaxed variant).
     public let quasiLayers: [QuasiTransformerNFN]
+    /// The relaxed variant's layers, layer-major like ``quasiLayers`` (empty in the strict model).
+    public let relaxedLayers: [RelaxedQuasiTransformerNFN]
     public let readout: TransformerNFNReadout
 
+    /// Whether this is the relaxed (not invariant) variant.
+    public var isRelaxed: Bool { !relaxedLayers.isEmpty }
+
     /// - Parameters: as ``TransformerNFNPredictor``, plus φ's hidden width, γ's initial value and
-    ///   the condition-number limit of the learned matrices (see ``QuasiTransformerNFN``).
+    ///   the condition-number limit of the learned matrices (see ``QuasiTransformerNFN``);
+    ///   `relaxedNoiseScale`: β's initial value for the relaxed variant (nil: the strict model).
     public init(architecture a: SmallTransformer.Configuration, configuration cfg: TransformerNFNConfiguration = .init(),
-                groupHidden: Int = 32, gamma: Float = 0.01, conditionLimit: Float = 1e4, rng: inout SeededGenerator) {
+                groupHidden: Int = 32, gamma: Float = 0.01, relaxedNoiseScale: Float? = nil, conditionLimit: Float = 1e4,
+                rng: inout SeededGenerator) {
         configuration = cfg
         modelDimension = a.modelDimension
         blockCount = a.blockCount
@@ -61,19 +74,29 @@ public final class QuasiTransformerNFNPredictor: Module, TransformerWeightSpaceM
         embeddingParameterCount = a.modelDimension * a.inputChannels * a.patchSize * a.patchSize + a.modelDimension
         classifierParameterCount = a.modelDimension * a.modelDimension + a.modelDimension + a.classes * a.modelDimension + a.classes
         statisticsCount = 56 * a.blockCount * cfg.inputChannels
-        var layers: [QuasiTransformerNFN] = []
+        var layers: [QuasiTransformerNFN] = [], relaxed: [RelaxedQuasiTransformerNFN] = []
         var c = cfg.inputChannels
         for e in cfg.hiddenChannels {
             for _ in 0..<a.blockCount {
-                layers.append(QuasiTransformerNFN(
-                    inChannels: c, outChannels: e, modelDimension: a.modelDimension, heads: a.heads,
-                    keyDimension: a.keyDimension, valueDimension: a.valueDimension,
-                    feedForwardDimension: a.feedForwardDimension, statisticsCount: statisticsCount,
-                    groupHidden: groupHidden, gamma: gamma, conditionLimit: conditionLimit, rng: &rng))
+                if let relaxedNoiseScale {
+                    relaxed.append(RelaxedQuasiTransformerNFN(
+                        inChannels: c, outChannels: e, modelDimension: a.modelDimension, heads: a.heads,
+                        keyDimension: a.keyDimension, valueDimension: a.valueDimension,
+                        feedForwardDimension: a.feedForwardDimension, statisticsCount: statisticsCount,
+                        groupHidden: groupHidden, gamma: gamma, noiseScale: relaxedNoiseScale, conditionLimit: conditionLimit,
+                        rng: &rng))
+                } else {
+                    layers.append(QuasiTransformerNFN(
+                        inChannels: c, outChannels: e, modelDimension: a.modelDimension, heads: a.heads,
+                        keyDimension: a.keyDimension, valueDimension: a.valueDimension,
+                        feedForwardDimension: a.feedForwardDimension, statisticsCount: statisticsCount,
+                        groupHidden: groupHidden, gamma: gamma, conditionLimit: conditionLimit, rng: &rng))
+                }
             }
             c = e
         }
         quasiLayers = layers
+        relaxedLayers = relaxed
         readout = TransformerNFNReadout(
             invariantChannels: c, modelDimension: a.modelDimension, heads: a.heads,
             feedForwardDimension: a.feedForwardDimension, blockCount: a.blockCount,
@@ -85,20 +108,23 @@ public final class QuasiTransformerNFNPredictor: Module, TransformerWeightSpaceM
     /// `[B]` weight spaces → `[B, outputs]`.
     ///
     /// - Throws: ``ModuleError/invalidInput(_:)`` naming the layer and block when a learned
-    ///   group element is singular or too ill-conditioned (the underlying `LinearAlgebraError`
-    ///   is in the message). Shapes must be valid (see ``validate(_:)``).
+    ///   element (φ(U), or φ̃(U) in the relaxed variant) is singular or too ill-conditioned (the
+    ///   underlying `LinearAlgebraError` is in the message). Shapes must be valid (see ``validate(_:)``).
     public func callAsFunction(_ input: TransformerWeightSpaceVariables) throws -> Variable {
         let statsTensor = input.features.quasiStatistics()
         let stats = input.tape?.constant(statsTensor) ?? Variable(statsTensor)
         var blocks = input.blocks
         for l in 0..<configuration.hiddenChannels.count {
             blocks = try blocks.indices.map { i in
+                let k = l * blockCount + i
                 do {
-                    return try quasiLayers[l * blockCount + i](blocks[i], statistics: stats).mapFeedForward { $0.relu() }
+                    let y = isRelaxed ? try relaxedLayers[k](blocks[i], statistics: stats) : try quasiLayers[k](blocks[i], statistics: stats)
+                    return y.mapFeedForward { $0.relu() }
                 } catch let error as LinearAlgebraError {
-                    let g = quasiLayers[l * blockCount + i].gamma.value[0]
+                    let element = isRelaxed ? "element φ̃(U)" : "group element φ(U)"
+                    let g = (isRelaxed ? relaxedLayers[k].strict : quasiLayers[k]).gamma.value[0]
                     throw ModuleError.invalidInput(
-                        "layer \(l), block \(i): the learned group element φ(U) is not safely invertible (γ = \(g)): \(error)")
+                        "layer \(l), block \(i): the learned \(element) is not safely invertible (γ = \(g)): \(error)")
                 }
             }
         }
