@@ -21,7 +21,7 @@ public enum ReproductionMethods {
         .init("mlp"),
         .init("np", paper: PaperNumbers.cnnGeneralization["np"]),
         .init("hnp", paper: PaperNumbers.cnnGeneralization["hnp"]),
-        .init("nft"),
+        .init("nft", paper: PaperNumbers.cnnGeneralization["nft"]),
         .init("monomial"),
         .init("graph-nn"),   // Kofinas et al. 2024, the baseline of the quasi-equivariance paper's Table 1
     ]
@@ -30,8 +30,8 @@ public enum ReproductionMethods {
     public static let inrClassification: [ReproductionMethod] = [
         .init("np", paper: PaperNumbers.inrClassification["np"]),
         .init("hnp", paper: PaperNumbers.inrClassification["hnp"]),
-        .init("nft"),
-        .init("inr2array-nft"),   // Zhou et al. 2023 (Neural Functional Transformers, §4)
+        .init("nft", paper: PaperNumbers.inrClassification["nft"]),
+        .init("inr2array-nft", paper: PaperNumbers.inrClassification["inr2array-nft"]),   // Zhou et al. 2023 (Neural Functional Transformers, §4)
         .init("graph-nn"),
     ]
 

@@ -86,7 +86,10 @@ public enum ReproductionRegistry {
                                      try INRClassificationExperiment.load(zoo: zoo)
                                  })],
         claims: [
-            ReproductionClaim("NP ≥ HNP in accuracy", source: "\(nfn), Table 2", part: "siren-zoo", check: .atLeast(better: "np", worse: "hnp")),
+            ReproductionClaim("INR2ARRAY-NFT ≥ NFT in accuracy", source: "\(nft), Table 1", part: "siren-zoo",
+                              check: .atLeast(better: "inr2array-nft", worse: "nft")),
+            ReproductionClaim("INR2ARRAY-NFT ≥ NFN (HNP) in accuracy", source: "\(nft), Table 1", part: "siren-zoo",
+                              check: .atLeast(better: "inr2array-nft", worse: "hnp")),
         ])
 
     /// INR editing (dilation) on SIREN zoos.

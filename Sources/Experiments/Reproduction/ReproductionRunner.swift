@@ -83,9 +83,14 @@ public enum ReproductionRunner {
             other[String(format: "tau_acc_ge_%.2f", threshold)] = S(taus)
         }
         var robustness: [String: S] = [:], acted: [String: ReproductionReport.ActedOn] = [:]
+        // The test members: the generalization tasks keep their targets (`actual`); every task
+        // records its split as "train/val/test" counts.
+        func testCount(_ r: ModelResult) -> Int {
+            r.actual?.count ?? r.configuration["train/val/test"].flatMap { $0.split(separator: "/").last.flatMap { Int($0) } } ?? 0
+        }
         for key in Set(results.flatMap(\.robustness.keys)) {
             robustness[key] = S(results.map { $0.robustness[key] ?? .nan })
-            let counts = results.compactMap { r in r.augmentedMembers?[key].map { ($0, r.actual?.count ?? 0) } }
+            let counts = results.compactMap { r in r.augmentedMembers?[key].map { ($0, testCount(r)) } }
             if counts.count == results.count {
                 acted[key] = .init(actedOn: counts.map(\.0).reduce(0, +), of: counts.map(\.1).reduce(0, +))
             }
