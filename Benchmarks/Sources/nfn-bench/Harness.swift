@@ -49,26 +49,32 @@ struct BenchmarkRow: Codable {
     var note: String?
 }
 
-/// Runs `python3 torch_reference.py` and returns median ms per case, or nil when torch is absent.
-func pytorchMedians(script: String, threads: Int, repeats: Int, cases: [String]?, extra: [String] = []) -> [String: Double]? {
+/// Runs a Python reference script that needs `module`; nil when python3 or the module is missing
+/// or the script fails. Returns its JSON object of cases.
+func pythonResults(script: String, module: String, threads: Int, repeats: Int, extra: [String]) -> [String: [String: Any]]? {
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["python3", "-c", "import torch"]
+    probe.arguments = ["python3", "-c", "import \(module)"]
     probe.standardOutput = FileHandle.nullDevice
     probe.standardError = FileHandle.nullDevice
     do { try probe.run(); probe.waitUntilExit() } catch { return nil }
     guard probe.terminationStatus == 0 else { return nil }
-
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, "--threads", "\(threads)", "--repeats", "\(repeats)"]
-        + (cases.map { ["--cases", $0.joined(separator: ",")] } ?? []) + extra
+    p.arguments = ["python3", script, "--threads", "\(threads)", "--repeats", "\(repeats)"] + extra
     let pipe = Pipe()
     p.standardOutput = pipe
     do { try p.run() } catch { return nil }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    guard p.terminationStatus == 0,
-          let json = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] else { return nil }
-    return json.compactMapValues { $0["median_ms"] as? Double }
+    guard p.terminationStatus == 0 else { return nil }
+    return try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
+}
+
+/// Runs a PyTorch reference script (`torch_reference.py` and its siblings) and returns median ms
+/// per case, or nil when torch is absent or the script fails.
+func pytorchMedians(script: String, threads: Int, repeats: Int, cases: [String]?, extra: [String] = []) -> [String: Double]? {
+    pythonResults(script: script, module: "torch", threads: threads, repeats: repeats,
+                  extra: (cases.map { ["--cases", $0.joined(separator: ",")] } ?? []) + extra)?
+        .compactMapValues { $0["median_ms"] as? Double }
 }

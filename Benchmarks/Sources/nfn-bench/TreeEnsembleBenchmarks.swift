@@ -84,25 +84,3 @@ func treeEnsembleRows(members: Int, rounds: Int, repeats: Int, threads: Int, pyt
     }
     return rows
 }
-
-/// Runs a Python reference script that needs `module`; nil when python3 or the module is missing
-/// or the script fails. Returns its JSON object of cases.
-func pythonResults(script: String, module: String, threads: Int, repeats: Int, extra: [String]) -> [String: [String: Any]]? {
-    let probe = Process()
-    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["python3", "-c", "import \(module)"]
-    probe.standardOutput = FileHandle.nullDevice
-    probe.standardError = FileHandle.nullDevice
-    do { try probe.run(); probe.waitUntilExit() } catch { return nil }
-    guard probe.terminationStatus == 0 else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, "--threads", "\(threads)", "--repeats", "\(repeats)"] + extra
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    do { try p.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { return nil }
-    return try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
-}
