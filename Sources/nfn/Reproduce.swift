@@ -8,7 +8,8 @@ struct Reproduce: ParsableCommand {
         discussion: """
         `nfn reproduce --list` names the experiments. `nfn reproduce EXP` writes reproduction.json and \
         reproduction.md to --out (default reports/reproduce/EXP-SCALE). Zoos are cached in --cache under \
-        their spec hash and reused; an interrupted run resumes. --scale quick takes about a minute \
+        their spec hash and reused, and so are the training runs on them (shared by tables that train \
+        the same model on the same zoo); an interrupted run resumes. --scale quick takes about a minute \
         (synthetic digits), standard about an hour per experiment on 2 cores (Fashion-MNIST), large is \
         the papers' regime. See Docs/Reproduction.md.
         """)
@@ -28,7 +29,7 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Output folder (default: reports/reproduce/EXP-SCALE).")
     var out: String?
 
-    @Option(help: "Folder where zoos are generated and reused.")
+    @Option(help: "Folder where zoos are generated and reused, with the training runs on them.")
     var cache = ".nfn-cache/reproduce"
 
     @Option(help: "Folder with Fashion-MNIST IDX files (standard and large scales).")

@@ -13,7 +13,7 @@ import _TestSupport
         #expect(experiments.compactMap { $0["name"] as? String } ==
                 ["cnn-generalization", "inr-classification", "inr-editing", "transformer-generalization", "quasi-ablations"])
         let cnn = try #require(experiments.first?["parts"] as? [String: [String]])
-        #expect(cnn["cnn-zoo"] == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn"])
+        #expect(cnn["cnn-zoo"] == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn", "np-reference", "nft-reference"])
         #expect(try #require(json["scales"] as? [String]) == ["quick", "standard", "large"])
     }
 
@@ -44,7 +44,7 @@ import _TestSupport
         let json = try jsonObject(r.stdout)
         #expect(json["schema"] as? String == "swiftnfn.reproduction/1")
         let rows = try #require(json["rows"] as? [[String: Any]])
-        #expect(rows.compactMap { $0["method"] as? String } == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn"])
+        #expect(rows.compactMap { $0["method"] as? String } == ["statnn", "mlp", "np", "hnp", "nft", "monomial", "graph-nn", "np-reference", "nft-reference"])
         for row in rows {
             let summary = try #require(row["summary"] as? [String: Any])
             #expect(summary["mean"] is Double && summary["sd"] is Double)
@@ -73,15 +73,25 @@ import _TestSupport
         let zoos = try #require(json["zoos"] as? [[String: Any]])
         #expect(zoos.first?["generatedNow"] as? Int == zoos.first?["members"] as? Int)
 
-        // Again: the zoo is reused (spec hash) and every training run resumes from its finished
-        // checkpoint, so the numbers are the same.
-        let again = try runNFN(args)
+        // The training runs live in the cache beside their zoo, one per (model, seed).
+        let zooFolder = URL(fileURLWithPath: try #require(zoos.first?["directory"] as? String)).lastPathComponent
+        let runs = dir.appendingPathComponent("cache/runs/\(zooFolder)/small")
+        let monomialRun = runs.appendingPathComponent("monomial-seed0.checkpoint")
+        let written = try #require(try FileManager.default.attributesOfItem(atPath: monomialRun.path)[.modificationDate] as? Date)
+
+        // Again, into another output folder: the zoo is reused (spec hash) and every training run
+        // resumes from its finished checkpoint in the cache (not rewritten), so the numbers are the same.
+        var otherOut = args
+        otherOut[otherOut.count - 1] = dir.appendingPathComponent("out2").path
+        let again = try runNFN(otherOut)
         #expect(again.status == 0, "\(again.stderr)")
         let second = try jsonObject(again.stdout)
         #expect((second["zoos"] as? [[String: Any]])?.first?["generatedNow"] as? Int == 0)
         #expect((second["zoos"] as? [[String: Any]])?.first?["directory"] as? String == zoos.first?["directory"] as? String)
         let means = { (j: [String: Any]) in ((j["rows"] as? [[String: Any]]) ?? []).map { ($0["summary"] as? [String: Any])?["mean"] as? Double } }
         #expect(means(second) == means(json))
+        #expect(try FileManager.default.attributesOfItem(atPath: monomialRun.path)[.modificationDate] as? Date == written)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out2/checkpoints").path))
     }
 
     @Test func aForeignReportFileIsNotOverwritten() throws {

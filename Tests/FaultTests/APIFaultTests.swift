@@ -39,8 +39,8 @@ import Experiments
         switch mismatch {
         case "same": return false
         case "two feature channels", "two layers": return true
-        case "other hidden width": return kind != .nft && kind != .statnn && kind != .graphNN
-        case "other input channels": return kind != .nft && kind != .statnn
+        case "other hidden width": return ![.nft, .nftReference, .statnn, .graphNN].contains(kind)
+        case "other input channels": return ![.nft, .nftReference, .statnn].contains(kind)
         default: return kind != .statnn   // dense layers: other filter taps
         }
     }

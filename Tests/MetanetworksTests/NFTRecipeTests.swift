@@ -133,4 +133,41 @@ import _TestSupport
         let ours = try NFTPredictor(architecture: a, configuration: config, rng: &rng2)
         #expect(ours.parameterCount > predictor.parameterCount)
     }
+
+    /// The catalog's reference recipes by name: `nft-reference` is `nft` with every switch flipped
+    /// (same seed, fewer encoding parameters, other outputs), `np-reference` the reference NP
+    /// predictor (IO embeddings: invariant to hidden permutations, not to all neuron permutations).
+    @Test func referenceRecipesByName() throws {
+        let arch = FeedforwardArchitecture.smallCNNZoo()
+        #expect(MetanetworkKind(rawValue: "nft-reference") == .nftReference)
+        #expect(MetanetworkKind(rawValue: "np-reference") == .npReference)
+        var r1 = SeededGenerator(seed: 48), r2 = SeededGenerator(seed: 48)
+        let reference = try MetanetworkKind.nftReference.makePredictor(architecture: arch, size: .small, rng: &r1)
+        let ours = try MetanetworkKind.nft.makePredictor(architecture: arch, size: .small, rng: &r2)
+        #expect((reference as? NFTPredictor)?.configuration.recipe == .reference)
+        #expect((ours as? NFTPredictor)?.configuration.recipe == nil)
+        #expect(ours.parameterCount > reference.parameterCount)
+
+        var rng = SeededGenerator(seed: 49)
+        let np = try MetanetworkKind.npReference.makePredictor(architecture: arch, size: .standard, rng: &rng)
+        let nfn = try #require(np as? NFNPredictor)
+        #expect(nfn.kind == .np && nfn.hiddenChannels == [16, 16, 5])
+        #expect(nfn.head.parameterCount > 1000 * 1000, "the reference head is 1000 wide")
+        let a = Self.conv
+        let small = try MetanetworkKind.npReference.makePredictor(architecture: a, size: .small, rng: &rng)
+        let batch = nftRandomFeatures(a, batch: 2, channels: 1, rng: &rng)
+        for kind in [NeuronGroupElement.Kind.hiddenPermutation, .allPermutation] {
+            var grng = SeededGenerator(seed: 50)
+            let dev = try checkInvariance(input: batch, trials: 4, sample: {
+                let g = NeuronGroupElement.random(widths: batch.widths, kind: kind, rng: &grng)
+                return { try g.apply(to: $0) }
+            }) { try small.checkedPredict($0) }
+            if kind == .hiddenPermutation {
+                #expect(dev <= 1e-4, "np-reference under hidden permutations: \(dev)")
+            } else {
+                #expect(dev > 1e-3, "the IO embeddings tell input and output neurons apart: \(dev)")
+            }
+        }
+        #expect(MetanetworkKind.npReference.invariantTo == [.hiddenPermutation])
+    }
 }

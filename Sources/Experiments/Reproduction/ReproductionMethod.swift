@@ -24,6 +24,10 @@ public enum ReproductionMethods {
         .init("nft", paper: PaperNumbers.cnnGeneralization["nft"]),
         .init("monomial"),
         .init("graph-nn"),   // Kofinas et al. 2024, the baseline of the quasi-equivariance paper's Table 1
+        // The reference code's recipes beside SwiftNFN's (AllanYangZhou/nfn): its NP predictor and
+        // its three NFT choices; the paper's numbers were measured with these.
+        .init("np-reference", paper: PaperNumbers.cnnGeneralization["np"]),
+        .init("nft-reference", paper: PaperNumbers.cnnGeneralization["nft"]),
     ]
 
     /// INR classification on SIREN zoos.

@@ -9,8 +9,9 @@ import Zoo
 /// `reproduction.md` to the output folder.
 ///
 /// Resumable: zoos resume member by member, and each (method, seed) training run resumes from its
-/// checkpoint in `OUT/checkpoints/PART/`, so an interrupted run started again with the same
-/// arguments continues where it stopped.
+/// checkpoint in the cache (``trainingRuns(cache:zoo:size:)``), so an interrupted run started again
+/// with the same arguments continues where it stopped, and a table that repeats another's
+/// (model, zoo, seed) reuses its run.
 public enum ReproductionRunner {
     /// The JSON file in the output folder.
     public static let jsonFileName = "reproduction.json"
@@ -52,7 +53,7 @@ public enum ReproductionRunner {
             configuration.threads = o.workers   // each step on every worker thread; the numbers do not depend on it
             notes.append("\(part.name): \(configuration.optimizer.rawValue), learning rate \(configuration.learningRate), batch \(configuration.batchSize), ≤ \(configuration.epochs) epochs, patience \(configuration.patience), model size \(size.rawValue)")
             let results = try part.run(dir, spec, part.methods.map(\.model), seeds, configuration, size,
-                                       out.appendingPathComponent("checkpoints/\(part.name)")) { log("[\(part.name)] \($0)") }
+                                       trainingRuns(cache: o.cacheDirectory, zoo: dir, size: size)) { log("[\(part.name)] \($0)") }
             for method in part.methods {
                 rows.append(row(method, part: part, results: results[method.model] ?? [], scale: o.scale, zoo: use))
             }
@@ -63,6 +64,15 @@ public enum ReproductionRunner {
                                         wallSeconds: Date().timeIntervalSince(start))
         try write(report, to: out)
         return report
+    }
+
+    /// Where the (method, seed) training runs on the zoo in `zoo` are checkpointed:
+    /// `CACHE/runs/ZOO-FOLDER/SIZE/MODEL-seedS.checkpoint`. Keyed by the zoo (its spec hash) and
+    /// the model size, not by experiment, so two tables that train the same model on the same zoo
+    /// (`cnn-generalization` and `quasi-ablations` both train Monomial-NFN on the CNN zoo) share
+    /// one run; the trainer refuses a checkpoint whose configuration, model shape or data differ.
+    static func trainingRuns(cache: URL, zoo: URL, size: MetanetworkKind.Size) -> URL {
+        cache.appendingPathComponent("runs/\(zoo.lastPathComponent)/\(size.rawValue)")
     }
 
     /// One method's row from its per-seed results.

@@ -9,13 +9,22 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
     case quasiMonomial = "quasi-monomial"
     case statnn, mlp
     case graphNN = "graph-nn"
+    /// The reference code's NP predictor for generalization (AllanYangZhou/nfn, `np_inv` with its
+    /// `MlpHead`): NP layers with learned input/output embeddings, channels [16, 16, 5], HNP
+    /// pooling and a 1000-wide head. It leaves out the reference's per-entry input
+    /// standardisation (a statistic of the training split per weight position).
+    case npReference = "np-reference"
+    /// ``nft`` with the reference code's three NFT choices (``NFTRecipe/reference``: layer norm by
+    /// the unbiased standard deviation, the unprojection bias once per attention term, one layer
+    /// encoding shared by a filter's taps).
+    case nftReference = "nft-reference"
 
     /// The group under which the model's output is invariant by construction (nil: none).
     public var invariantTo: [NeuronGroupElement.Kind] {
         switch self {
         case .np: return [.hiddenPermutation, .allPermutation]
-        case .hnp: return [.hiddenPermutation]
-        case .nft: return [.hiddenPermutation, .allPermutation]
+        case .hnp, .npReference: return [.hiddenPermutation]   // IO embeddings tell the IO neurons apart
+        case .nft, .nftReference: return [.hiddenPermutation, .allPermutation]
         case .monomial, .quasiMonomial: return [.hiddenPermutation, .positiveScaling]
         case .monomialSign: return [.hiddenPermutation, .signFlip]
         case .statnn: return [.hiddenPermutation, .allPermutation]   // statistics of a whole layer
@@ -45,10 +54,15 @@ public enum MetanetworkKind: String, Codable, Sendable, CaseIterable {
         case .hnp:
             return try NFNPredictor(kind: .hnp, architecture: architecture, hiddenChannels: [channels, channels, channels],
                                     headHidden: head, outputs: outputs, rng: &rng)
-        case .nft:
-            return try NFTPredictor(architecture: architecture, configuration: .init(
-                channels: channels, blocks: size == .small ? 1 : 2, heads: 2, poolQueries: 4, headHidden: 64,
-                outputs: outputs), rng: &rng)
+        case .npReference:
+            return try NFNPredictor(kind: .np, architecture: architecture, hiddenChannels: [channels, channels, 5],
+                                    headHidden: size == .small ? head : 1000, outputs: outputs, ioEmbedding: true,
+                                    pooling: .hnp, rng: &rng)
+        case .nft, .nftReference:
+            var configuration = NFTPredictor.Configuration(
+                channels: channels, blocks: size == .small ? 1 : 2, heads: 2, poolQueries: 4, headHidden: 64, outputs: outputs)
+            if self == .nftReference { configuration.recipe = .reference }
+            return try NFTPredictor(architecture: architecture, configuration: configuration, rng: &rng)
         case .monomial, .monomialSign:
             return try MonomialPredictor(architecture: architecture, configuration: .init(
                 kind: self == .monomial ? .positiveScaling : .sign, hiddenChannels: [channels, channels, 5],
