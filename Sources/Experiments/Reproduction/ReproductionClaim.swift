@@ -4,9 +4,11 @@ public struct ReproductionClaim: Codable, Sendable, Equatable {
     public enum Check: Codable, Sendable, Equatable {
         /// Method `better`'s mean metric is at least method `worse`'s (in the metric's direction).
         case atLeast(better: String, worse: String)
-        /// The method's metric on the augmented test set equals its plain metric (to 1e-6).
+        /// The method's metric on the augmented test set equals its plain metric up to Float32
+        /// rounding (``ReproductionVerdicts/flatTolerance``).
         case flatUnder(model: String, augmentation: String)
-        /// The method's metric on the augmented test set is below its plain metric.
+        /// The method's metric on the augmented test set is below its plain metric by more than
+        /// ``ReproductionVerdicts/flatTolerance``.
         case dropsUnder(model: String, augmentation: String)
     }
 
