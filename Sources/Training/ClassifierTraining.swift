@@ -45,6 +45,18 @@ public struct ClassifierTrainingConfiguration: Codable, Sendable, Equatable {
         }
         guard warmupEpochs >= 0 else { throw TrainingError.invalidConfiguration("warm-up epochs must be ≥ 0") }
     }
+
+    /// The learning rate per optimizer step for a training set of `trainingExamples` examples:
+    /// linear warm-up over ``warmupEpochs`` and cosine decay to 1% of ``learningRate`` over
+    /// ``epochs`` when either is asked for, else constant.
+    public func learningRateSchedule(trainingExamples: Int) -> LearningRateSchedule {
+        let stepsPerEpoch = (trainingExamples + batchSize - 1) / batchSize
+        return (cosineDecay || warmupEpochs > 0)
+            ? WarmupCosineSchedule(base: learningRate, warmupSteps: warmupEpochs * stepsPerEpoch,
+                                   totalSteps: epochs * stepsPerEpoch,
+                                   minimum: cosineDecay ? learningRate * 0.01 : learningRate)
+            : ConstantSchedule(learningRate)
+    }
 }
 
 /// Metrics after one epoch.
@@ -100,6 +112,24 @@ public enum ClassifierTraining {
         return (Float(lossSum / Double(n)), Float(correct) / Float(n))
     }
 
+    /// Checks what ``train(_:on:evaluatingOn:configuration:onEpochEnd:)`` checks before its first
+    /// step: a valid configuration, a non-empty training set, and a model that takes its images
+    /// and has an output per class (one tape-less forward pass on one image).
+    ///
+    /// - Throws: ``TrainingError/invalidConfiguration(_:)`` or ``TrainingError/incompatibleData(_:)``.
+    public static func checkTrainable(_ model: Module & Layer, on train: LabeledImageDataset,
+                                      configuration c: ClassifierTrainingConfiguration) throws {
+        try c.validate()
+        guard train.count > 0 else { throw TrainingError.incompatibleData("empty training set \(train.name)") }
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { if wasTraining { model.train() } }
+        let probe = model(Variable(train.images.slice(axis: 0, 0..<1)))
+        guard probe.rank == 2, probe.shape[1] >= train.classCount else {
+            throw TrainingError.incompatibleData("model outputs \(probe.shape) for one image, but \(train.name) has \(train.classCount) classes")
+        }
+    }
+
     /// Trains `model` on `train` and evaluates on `test` after every epoch.
     ///
     /// - Parameter onEpochEnd: called after each epoch with its metrics (e.g. to checkpoint the
@@ -111,23 +141,9 @@ public enum ClassifierTraining {
         configuration c: ClassifierTrainingConfiguration,
         onEpochEnd: ((EpochMetrics) throws -> Bool)? = nil
     ) throws -> ClassifierTrainingResult {
-        try c.validate()
-        guard train.count > 0 else { throw TrainingError.incompatibleData("empty training set \(train.name)") }
-        // One tape-less forward pass on a single image: the model must accept the images and
-        // have an output per class.
-        model.eval()
-        let probe = model(Variable(train.images.slice(axis: 0, 0..<1)))
-        model.train()
-        guard probe.rank == 2, probe.shape[1] >= train.classCount else {
-            throw TrainingError.incompatibleData("model outputs \(probe.shape) for one image, but \(train.name) has \(train.classCount) classes")
-        }
+        try checkTrainable(model, on: train, configuration: c)
         let optimizer = c.optimizer.make(learningRate: c.learningRate, weightDecay: c.weightDecay)
-        let stepsPerEpoch = (train.count + c.batchSize - 1) / c.batchSize
-        let schedule: LearningRateSchedule = (c.cosineDecay || c.warmupEpochs > 0)
-            ? WarmupCosineSchedule(base: c.learningRate, warmupSteps: c.warmupEpochs * stepsPerEpoch,
-                                   totalSteps: c.epochs * stepsPerEpoch,
-                                   minimum: c.cosineDecay ? c.learningRate * 0.01 : c.learningRate)
-            : ConstantSchedule(c.learningRate)
+        let schedule = c.learningRateSchedule(trainingExamples: train.count)
         var rng = SeededGenerator(seed: c.seed)
         var history: [EpochMetrics] = []
         let start = Date()

@@ -74,7 +74,7 @@ public struct ZooGenerationOptions: Sendable {
     /// Stop after generating this many new members (for tests that simulate an interruption).
     public var maximumNewMembers: Int?
     /// Members trained together in one member batch (SIREN zoos; nil: chosen by
-    /// ``MemberBatchSize/choose(requested:spec:imageShape:members:workers:)``). Never changes the zoo.
+    /// ``MemberBatchSize/choose(requested:spec:imageShape:classes:members:workers:)``). Never changes the zoo.
     public var memberBatch: Int?
     /// Called after each committed member (from a worker thread, one call at a time).
     public var progress: (@Sendable (ZooProgress) -> Void)?
@@ -168,7 +168,7 @@ public enum ZooGenerator {
         if let n = options.maximumNewMembers, n < 0 { throw ZooError.invalidSpec("maximumNewMembers must be ≥ 0") }
         let data = try spec.data.load()
         // Checked before the disk is touched; the size actually used follows the work left below.
-        _ = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape,
+        _ = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape, classes: data.classCount,
                                        members: spec.members, workers: options.workers)
         if spec.family == .siren {
             let split = spec.data.imageSplit == .train ? data.train : data.test
@@ -267,7 +267,7 @@ public enum ZooGenerator {
             SingleThreadedBLAS.enter()
             defer { SingleThreadedBLAS.leave() }
             let remainingAtStart = todo.count
-            let k = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape,
+            let k = try MemberBatchSize.choose(requested: options.memberBatch, spec: spec, imageShape: data.imageShape, classes: data.classCount,
                                                members: todo.count, workers: options.workers)
             let batches = stride(from: 0, to: todo.count, by: k).map { Array(todo[$0..<Swift.min($0 + k, todo.count)]) }
             try WorkerPool.run(Array(batches.indices), workers: options.workers) { b in

@@ -58,10 +58,11 @@ public enum ZooMemberTrainer {
         try train(members: [member], spec: spec, data: data)[0]
     }
 
-    /// Trains `members` of `spec` on `data`, SIREN members together as one member batch
-    /// (``SIRENMemberBatch``: one strided-batched GEMM per layer over the members), others one
-    /// after another. Each member comes out exactly as ``train(member:spec:data:)`` gives it: no
-    /// operation mixes members (tested), so batching changes speed, never a member.
+    /// Trains `members` of `spec` on `data`, SIREN and MLP members together as one member batch
+    /// (``SIRENMemberBatch``, ``MLPMemberBatch``: one strided-batched GEMM per layer over the
+    /// members), others one after another. Each member comes out exactly as
+    /// ``train(member:spec:data:)`` gives it, and bit-identical to ``trainOnTape(member:spec:data:)``:
+    /// no operation mixes members (tested), so batching changes speed, never a member.
     ///
     /// - Throws: ``ZooError/memberFailed(member:detail:)`` naming the first member that cannot be
     ///   built or trained.
@@ -69,6 +70,7 @@ public enum ZooMemberTrainer {
         SingleThreadedBLAS.enter()
         defer { SingleThreadedBLAS.leave() }
         if spec.family == .siren { return try fitSIRENs(members: members, spec: spec, data: data) }
+        if spec.family == .mlp { return try trainMLPs(members: members, spec: spec, data: data) }
         return try members.map { member in
             let (model, hp, root) = try makeMember(member, spec: spec, data: data)
             return try failing(member) {
@@ -78,7 +80,7 @@ public enum ZooMemberTrainer {
     }
 
     /// The reference path: member `member` trained through the generic tape (``Module/lossAndGradients(_:)``),
-    /// SIREN members included. Member-batched fitting is tested against it; `make bench` times it
+    /// SIREN and MLP members included. Member-batched fitting is tested against it; `make bench` times it
     /// as the one-member-at-a-time baseline.
     public static func trainOnTape(member: Int, spec: ZooSpec, data: ZooData) throws -> Output {
         SingleThreadedBLAS.enter()
@@ -156,8 +158,17 @@ public enum ZooMemberTrainer {
         return (o, lr)
     }
 
-    private static func trainClassifier(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
-                                        spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> Output {
+    /// A classifier member before its first step: its training subset (sub-stream 2), its
+    /// training configuration (batch order from sub-stream 3), and its recorder holding the
+    /// epoch-0 checkpoint when the spec asks for one.
+    private struct ClassifierStart {
+        var subset: LabeledImageDataset
+        var configuration: ClassifierTrainingConfiguration
+        var recorder: Recorder
+    }
+
+    private static func classifierStart(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+                                        spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> ClassifierStart {
         var dataRNG = root.split(stream: 2)
         let fraction = hp.trainFraction ?? 1
         let subset = fraction >= 1 ? data.train : try data.train.fraction(fraction, rng: &dataRNG)
@@ -167,16 +178,25 @@ public enum ZooMemberTrainer {
             epochs: t.epochs, batchSize: t.batchSize, optimizer: optimizerKind, learningRate: Float(learningRate),
             weightDecay: Float(hp.l2 ?? 0), warmupEpochs: t.warmupEpochs, cosineDecay: t.cosineDecay,
             seed: root.split(stream: 3).seed, evaluationBatchSize: t.evaluationBatchSize)
-        let epochs = t.sortedCheckpointEpochs
-        let wanted = Set(epochs)
-        let last = epochs.last ?? 0
         var recorder = Recorder(member: member, hyperparameters: hp)
-        if wanted.contains(0) {
+        if t.checkpointEpochs.contains(0) {
             let train = ClassifierTraining.evaluate(model, on: subset, batchSize: t.evaluationBatchSize)
             let test = ClassifierTraining.evaluate(model, on: data.test, batchSize: t.evaluationBatchSize)
             recorder.record(0, model: model, trainLoss: train.loss, trainAccuracy: train.accuracy,
                             testLoss: test.loss, testAccuracy: test.accuracy)
         }
+        return ClassifierStart(subset: subset, configuration: config, recorder: recorder)
+    }
+
+    private static func trainClassifier(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+                                        spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> Output {
+        let start = try classifierStart(member: member, model: model, hyperparameters: hp, spec: spec, data: data, root: root)
+        let (subset, config) = (start.subset, start.configuration)
+        var recorder = start.recorder
+        let t = spec.training
+        let epochs = t.sortedCheckpointEpochs
+        let wanted = Set(epochs)
+        let last = epochs.last ?? 0
         if last > 0 {
             let result = try ClassifierTraining.train(model, on: subset, evaluatingOn: nil, configuration: config) { m in
                 if wanted.contains(m.epoch) {
@@ -192,6 +212,93 @@ public enum ZooMemberTrainer {
             }
         }
         return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
+    }
+
+    /// Trains MLP members together (see ``MLPMemberBatch``); step for step what
+    /// ``trainClassifier(member:model:hyperparameters:spec:data:root:)`` does for one: each
+    /// member's own subset, batch order, optimizer and learning-rate schedule, the epoch's training
+    /// metrics averaged over its batches as measured before their updates, a test evaluation at
+    /// each checkpoint epoch.
+    ///
+    /// Members with fewer or smaller batches (a smaller training fraction, an epoch's last batch)
+    /// simply sit out the steps they have no batch for; a step's GEMMs are grouped by batch size.
+    private static func trainMLPs(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
+        let t = spec.training
+        let epochs = t.sortedCheckpointEpochs
+        let wanted = Set(epochs)
+        let last = epochs.last ?? 0
+        var models: [ImageMLP] = [], starts: [ClassifierStart] = []
+        for member in members {
+            let (model, hp, root) = try makeMember(member, spec: spec, data: data)
+            guard let mlp = model as? ImageMLP else {
+                throw ZooError.memberFailed(member: member, detail: "an MLP zoo member is not an ImageMLP")
+            }
+            let start = try failing(member) {
+                try classifierStart(member: member, model: mlp, hyperparameters: hp, spec: spec, data: data, root: root)
+            }
+            if last > 0 {
+                try failing(member) { try ClassifierTraining.checkTrainable(mlp, on: start.subset, configuration: start.configuration) }
+            }
+            models.append(mlp); starts.append(start)
+        }
+        var recorders = starts.map(\.recorder)
+        func finish() -> [Output] { recorders.map { Output(checkpoints: $0.checkpoints, tensors: $0.tensors) } }
+        let trainedEpochs = Swift.min(last, t.epochs)
+        guard trainedEpochs > 0, !models.isEmpty else { return finish() }
+
+        let largest = starts.map { Swift.min($0.subset.count, t.batchSize) }.max() ?? 1
+        let batch = try MLPMemberBatch(members: models, capacity: largest)
+        let optimizers = starts.map { $0.configuration.optimizer.make(learningRate: $0.configuration.learningRate,
+                                                                      weightDecay: $0.configuration.weightDecay) }
+        let schedules = starts.map { $0.configuration.learningRateSchedule(trainingExamples: $0.subset.count) }
+        var orderRNGs = starts.map { SeededGenerator(seed: $0.configuration.seed) }
+        var steps = [Int](repeating: 0, count: models.count)
+        var active = [Bool](repeating: true, count: models.count)
+        for model in models { model.train() }
+        for epoch in 1...trainedEpochs {
+            // Each member draws its epoch's order exactly when its alone run would.
+            var orders: [BatchSequence?] = models.indices.map { k in
+                active[k] ? starts[k].subset.batches(size: t.batchSize, shuffledWith: &orderRNGs[k]) : nil
+            }
+            var lossSums = [Double](repeating: 0, count: models.count)
+            var correct = [Int](repeating: 0, count: models.count), seen = correct
+            let stepCount = orders.compactMap { $0?.count }.max() ?? 0
+            for s in 0..<stepCount {
+                var work: [MLPMemberBatch.Work] = []
+                for k in models.indices where active[k] {
+                    guard let order = orders[k], s < order.count else { continue }
+                    let range = (s * t.batchSize)..<Swift.min(order.order.count, (s + 1) * t.batchSize)
+                    work.append(.init(member: k, dataset: starts[k].subset, indices: order.order[range]))
+                }
+                if work.isEmpty { break }
+                for (w, result) in zip(work, batch.step(work)) {
+                    let k = w.member
+                    guard result.loss.isFinite else {
+                        // Diverged: the remaining checkpoints keep the weights of this moment; the
+                        // member leaves the batch (its NaNs never reach another member).
+                        let done = recorders[k].recordedEpochs
+                        for e in epochs where !done.contains(e) { recorders[k].record(e, model: models[k], diverged: true) }
+                        active[k] = false
+                        orders[k] = nil
+                        continue
+                    }
+                    optimizers[k].learningRate = schedules[k].learningRate(at: steps[k])
+                    optimizers[k].step(models[k], gradients: result.gradients)
+                    steps[k] += 1
+                    lossSums[k] += Double(result.loss) * Double(w.indices.count)
+                    correct[k] += result.correct
+                    seen[k] += w.indices.count
+                }
+            }
+            guard wanted.contains(epoch) else { continue }
+            for k in models.indices where active[k] {
+                let test = ClassifierTraining.evaluate(models[k], on: data.test, batchSize: t.evaluationBatchSize)
+                recorders[k].record(epoch, model: models[k], trainLoss: Float(lossSums[k] / Double(Swift.max(seen[k], 1))),
+                                    trainAccuracy: Float(correct[k]) / Float(Swift.max(seen[k], 1)),
+                                    testLoss: test.loss, testAccuracy: test.accuracy)
+            }
+        }
+        return finish()
     }
 
     /// What a SIREN member fits: image `member / refits` of the spec's split (re-fits of one

@@ -11,32 +11,60 @@ public enum MemberBatchSize {
     /// K = 1 made 1,667 members/min, K = 4 1,552, K = 13 1,533 — once a batch's activations
     /// (≈ 700 KB per 28×28 member) leave L2, the GEMMs wait on memory and the shared step
     /// overhead saved by batching is smaller than that. Smaller images batch more members.
+    /// MLPs (hidden [32, 32], batch 64, 28×28, thread CPU per member against the tape, same
+    /// process): K = 1 0.91×, K = 4 0.93×, K = 16 1.01× — their steps are GEMM-bound, so the same
+    /// budget (K = 1 there) serves them.
     public static let cacheBudget = 1 << 20
     /// The largest automatic K.
     public static let automaticLimit = 64
 
-    /// Bytes one member adds to a batch: its activations, gradients and parameters (SIREN), or
-    /// nil for families trained one member at a time.
-    public static func bytesPerMember(spec: ZooSpec, imageShape: [Int]) -> Int? {
-        guard spec.family == .siren, imageShape.count == 3 else { return nil }
-        let pixels = imageShape[1] * imageShape[2]
-        let widths = [2] + (spec.architecture.hiddenWidths ?? [32, 32]) + [imageShape[0]]
-        let hidden = widths.dropFirst().dropLast().reduce(0, +)
-        let widest = widths.max() ?? 1
-        let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
-        // Sines and cosines per hidden layer, outputs, and three scratch buffers of the widest
-        // layer (the pre-activation, two for gradients) — what ``SIRENMemberBatch`` allocates.
-        let floats = pixels * (2 * hidden + widths.last! + 3 * widest) + 2 * parameters
-        return floats * MemoryLayout<Float>.size
+    /// Bytes one member adds to a batch: its activations, gradients and parameters (SIREN, MLP),
+    /// or nil for families trained one member at a time.
+    ///
+    /// - Parameter classes: the data's class count (the MLP's output width).
+    public static func bytesPerMember(spec: ZooSpec, imageShape: [Int], classes: Int = 10) -> Int? {
+        guard imageShape.count == 3 else { return nil }
+        switch spec.family {
+        case .siren:
+            let pixels = imageShape[1] * imageShape[2]
+            let widths = [2] + (spec.architecture.hiddenWidths ?? [32, 32]) + [imageShape[0]]
+            let hidden = widths.dropFirst().dropLast().reduce(0, +)
+            let widest = widths.max() ?? 1
+            // Sines and cosines per hidden layer, outputs, and three scratch buffers of the widest
+            // layer (the pre-activation, two for gradients) — what ``SIRENMemberBatch`` allocates.
+            let floats = pixels * (2 * hidden + widths.last! + 3 * widest) + 2 * parameters(widths)
+            return floats * MemoryLayout<Float>.size
+        case .mlp:
+            let widths = [imageShape.reduce(1, *)] + (spec.architecture.hiddenWidths ?? [32, 32]) + [Swift.max(classes, 1)]
+            let rows = Swift.max(spec.training.batchSize, 1)
+            let layers = widths.dropFirst()
+            let hidden = layers.dropLast().reduce(0, +)
+            // Per example: the input, every layer's pre-activation, the hidden activations, the
+            // log-probabilities and two gradient scratch rows of the widest layer; per member: the
+            // stacked parameters, their gradients, and the gradient tensors handed to the
+            // optimizer — what ``MLPMemberBatch`` allocates.
+            let perRow = widths[0] + layers.reduce(0, +) + hidden + widths.last! + 2 * (layers.max() ?? 1)
+            let floats = rows * perRow + 3 * parameters(widths)
+            return floats * MemoryLayout<Float>.size
+        case .cnn, .transformer:
+            return nil
+        }
+    }
+
+    /// Weights and biases of dense layers of `widths`.
+    private static func parameters(_ widths: [Int]) -> Int {
+        zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
     }
 
     /// K for a run: `requested` when given (checked against the machine's memory), else from
     /// ``cacheBudget``, at most ⌈members / workers⌉ so every worker gets a batch.
     ///
+    /// - Parameter classes: the data's class count (the MLP's output width).
     /// - Throws: ``ZooError/invalidSpec(_:)`` when `requested` is below 1, or needs more than half
     ///   the machine's physical memory (with the number it needed).
-    public static func choose(requested: Int?, spec: ZooSpec, imageShape: [Int], members: Int, workers: Int) throws -> Int {
-        guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape) else { return 1 }
+    public static func choose(requested: Int?, spec: ZooSpec, imageShape: [Int], classes: Int = 10,
+                              members: Int, workers: Int) throws -> Int {
+        guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape, classes: classes) else { return 1 }
         if let k = requested {
             guard k >= 1 else { throw ZooError.invalidSpec("--member-batch must be ≥ 1, got \(k)") }
             let memory = ProcessInfo.processInfo.physicalMemory / 2
