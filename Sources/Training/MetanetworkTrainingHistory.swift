@@ -34,4 +34,8 @@ public struct MetanetworkTrainingHistory: Codable, Sendable, Equatable {
     public var stoppedEarly: Bool
     /// The last finished epoch found in the checkpoint, when the run resumed.
     public var resumedFromEpoch: Int?
+
+    /// The wall-clock seconds of every epoch, those before a resume included: the run's training
+    /// time however many sessions it took (a finished run that is only reloaded adds nothing).
+    public var epochSeconds: Double { epochs.reduce(0) { $0 + $1.seconds } }
 }

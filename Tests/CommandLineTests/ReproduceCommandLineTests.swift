@@ -90,6 +90,12 @@ import _TestSupport
         #expect((second["zoos"] as? [[String: Any]])?.first?["directory"] as? String == zoos.first?["directory"] as? String)
         let means = { (j: [String: Any]) in ((j["rows"] as? [[String: Any]]) ?? []).map { ($0["summary"] as? [String: Any])?["mean"] as? Double } }
         #expect(means(second) == means(json))
+        // A reloaded run reports its epochs' time (not the moment it took to reload): at most the
+        // first run's wall time, and above zero.
+        let seconds = { (j: [String: Any]) in ((j["rows"] as? [[String: Any]]) ?? []).map { (($0["trainingSeconds"] as? [String: Any])?["mean"] as? Double) ?? -1 } }
+        for (reloaded, trained) in zip(seconds(second), seconds(json)) where trained > 0 {
+            #expect(reloaded > 0 && reloaded <= trained * 1.01 + 0.01, "\(reloaded) vs \(trained)")
+        }
         #expect(try FileManager.default.attributesOfItem(atPath: monomialRun.path)[.modificationDate] as? Date == written)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out2/checkpoints").path))
     }

@@ -40,8 +40,8 @@ extension INRClassificationExperiment {
                                      checkpoint: checkpoint, progress: progress)
         }
         let start = Date()
-        _ = try trainReconstruction(inr2array, data: data, split: split, configuration: configuration,
-                                    checkpoint: reconstructionCheckpoint(beside: checkpoint), progress: progress)
+        let reconstruction = try trainReconstruction(inr2array, data: data, split: split, configuration: configuration,
+                                                     checkpoint: reconstructionCheckpoint(beside: checkpoint), progress: progress)
         let latents = try latentArrays(inr2array, features: data.features)
         let history = try MetanetworkTrainer.train(
             model: inr2array, memberCount: split.train.count, configuration: configuration, checkpoint: checkpoint,
@@ -53,7 +53,10 @@ extension INRClassificationExperiment {
             },
             validate: { accuracy(inr2array, latents: latents, items: split.validation, labels: data.labels) },
             progress: progress)
-        return TrainedMetanetwork(name: name, model: model, history: history, seconds: Date().timeIntervalSince(start))
+        // A resumed run reports the time of both stages' epochs, not just of this session's.
+        let resumed = reconstruction.resumedFromEpoch != nil || history.resumedFromEpoch != nil
+        let seconds = resumed ? reconstruction.epochSeconds + history.epochSeconds : Date().timeIntervalSince(start)
+        return TrainedMetanetwork(name: name, model: model, history: history, seconds: seconds)
     }
 
     /// Stage 1: trains encoder and decoder on the reconstruction objective; the model ends with

@@ -147,7 +147,9 @@ extension MetanetworkTask {
             loss: { batch, tape in try loss(of: model, data: data, items: batch.map { split.train[$0] }, tape: tape) },
             validate: { try validationMetric(of: model, data: data, items: split.validation) },
             progress: progress)
-        return TrainedMetanetwork(name: name, model: model, history: history, seconds: Date().timeIntervalSince(start))
+        // A resumed run reports the time of all its epochs, not just of this session's.
+        let seconds = history.resumedFromEpoch == nil ? Date().timeIntervalSince(start) : history.epochSeconds
+        return TrainedMetanetwork(name: name, model: model, history: history, seconds: seconds)
     }
 
     /// The test report of a trained model: ``evaluate(_:data:items:seed:)`` on `split.test`, with
