@@ -75,7 +75,7 @@ import _TestSupport
 
         // The training runs live in the cache beside their zoo, one per (model, seed).
         let zooFolder = URL(fileURLWithPath: try #require(zoos.first?["directory"] as? String)).lastPathComponent
-        let runs = dir.appendingPathComponent("cache/runs/\(zooFolder)/small")
+        let runs = dir.appendingPathComponent("cache/runs/\(zooFolder)/small/generalization")
         let monomialRun = runs.appendingPathComponent("monomial-seed0.checkpoint")
         let written = try #require(try FileManager.default.attributesOfItem(atPath: monomialRun.path)[.modificationDate] as? Date)
 
@@ -98,6 +98,28 @@ import _TestSupport
         }
         #expect(try FileManager.default.attributesOfItem(atPath: monomialRun.path)[.modificationDate] as? Date == written)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out2/checkpoints").path))
+    }
+
+    /// Classification and editing train an `np` on the same SIREN zoo: two runs, kept apart by
+    /// task in the shared cache (one folder per task), so the second table neither reuses nor
+    /// refuses the first's checkpoint.
+    @Test func twoTasksOnOneZooKeepTheirRunsApart() throws {
+        let dir = makeTemporaryDirectory("reproduce-tasks")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = dir.appendingPathComponent("cache").path
+        for experiment in ["inr-classification", "inr-editing"] {
+            let r = try runNFN(["reproduce", experiment, "--scale", "quick", "--json", "--workers", "2", "--cache", cache,
+                                "--out", dir.appendingPathComponent(experiment).path])
+            #expect(r.status == 0, "\(experiment): \(r.stderr)")
+        }
+        let runs = dir.appendingPathComponent("cache/runs")
+        let zoo = try #require(try FileManager.default.contentsOfDirectory(atPath: runs.path).first { $0.hasPrefix("siren-") })
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: runs.appendingPathComponent("\(zoo)/small").path)
+        #expect(Set(tasks) == ["inr-classification", "inr-editing"])
+        for task in tasks {
+            let np = runs.appendingPathComponent("\(zoo)/small/\(task)/np-seed0.checkpoint")
+            #expect(FileManager.default.fileExists(atPath: np.path), "\(np.path)")
+        }
     }
 
     @Test func aForeignReportFileIsNotOverwritten() throws {

@@ -46,11 +46,14 @@ public struct ReproductionPart: Sendable {
 
 extension ReproductionPart {
     /// A runner for any ``MetanetworkTask``: one member-grouped split per seed, every model trained
-    /// with the seed's configuration, resuming from its checkpoint in `checkpoints` when there is one.
+    /// with the seed's configuration, resuming from its checkpoint in `checkpoints/TASK` when there
+    /// is one (the task in the path keeps two tasks on one zoo apart: an `np` editor and an `np`
+    /// classifier of the same SIRENs are different runs).
     public static func runner<T: MetanetworkTask & SendableMetatype>(_: T.Type, load: @escaping @Sendable (URL, ZooSpec) throws -> T.Data)
         -> ReproductionPartRunner {
         { zoo, spec, models, seeds, configuration, size, checkpoints, log in
             let data = try load(zoo, spec)
+            let checkpoints = checkpoints.appendingPathComponent(T.task.rawValue)
             try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
             var results: [String: [ModelResult]] = [:]
             for seed in seeds {

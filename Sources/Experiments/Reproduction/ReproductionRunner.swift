@@ -67,10 +67,11 @@ public enum ReproductionRunner {
     }
 
     /// Where the (method, seed) training runs on the zoo in `zoo` are checkpointed:
-    /// `CACHE/runs/ZOO-FOLDER/SIZE/MODEL-seedS.checkpoint`. Keyed by the zoo (its spec hash) and
-    /// the model size, not by experiment, so two tables that train the same model on the same zoo
-    /// (`cnn-generalization` and `quasi-ablations` both train Monomial-NFN on the CNN zoo) share
-    /// one run; the trainer refuses a checkpoint whose configuration, model shape or data differ.
+    /// `CACHE/runs/ZOO-FOLDER/SIZE/TASK/MODEL-seedS.checkpoint` (the part's runner adds the task).
+    /// Keyed by the zoo (its spec hash), the model size and the task, not by experiment, so two
+    /// tables that train the same model for the same task on the same zoo (`cnn-generalization`
+    /// and `quasi-ablations` both train Monomial-NFN on the CNN zoo) share one run; the trainer
+    /// refuses a checkpoint whose configuration, model shape or data differ.
     static func trainingRuns(cache: URL, zoo: URL, size: MetanetworkKind.Size) -> URL {
         cache.appendingPathComponent("runs/\(zoo.lastPathComponent)/\(size.rawValue)")
     }
