@@ -74,15 +74,7 @@ extension Tensor {
         if count == 0 { return out }
         let src = buffer.base, dst = out.buffer.base
         if inner == 1 {
-            for o in 0..<outer {
-                let x = src + o * length, y = dst + o * length
-                var m = -Float.infinity
-                for k in 0..<length { m = Swift.max(m, x[k]) }
-                var s: Float = 0
-                for k in 0..<length { s += Foundation.exp(x[k] - m) }
-                let shift = m + Foundation.log(s)
-                for k in 0..<length { y[k] = x[k] - shift }
-            }
+            for o in 0..<outer { Tensor.logSoftmax(lane: src + o * length, into: dst + o * length, length: length) }
             return out
         }
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * inner)
@@ -197,5 +189,20 @@ extension Tensor {
             let row = x + k * inner
             for i in 0..<inner { m[i] = Swift.max(m[i], row[i]) }
         }
+    }
+}
+
+extension Tensor {
+    /// The log-softmax of one contiguous lane of `length` values, `y = x − (max + log Σ exp(x − max))`,
+    /// exactly as ``logSoftmax(alongAxis:)`` computes each lane (callers that keep their own buffers,
+    /// such as the member-batched zoo trainers, get the same bits).
+    @inlinable
+    public static func logSoftmax(lane x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, length: Int) {
+        var m = -Float.infinity
+        for k in 0..<length { m = Swift.max(m, x[k]) }
+        var s: Float = 0
+        for k in 0..<length { s += Foundation.exp(x[k] - m) }
+        let shift = m + Foundation.log(s)
+        for k in 0..<length { y[k] = x[k] - shift }
     }
 }

@@ -154,15 +154,7 @@ final class MLPMemberBatch {
         var losses: [Float] = [], correct: [Int] = []
         for slot in 0..<g {
             let z = logits + slot * b * classes, lp = logProbabilities.base + slot * b * classes
-            for row in 0..<b {
-                let x = z + row * classes, y = lp + row * classes
-                var m = -Float.infinity
-                for k in 0..<classes { m = Swift.max(m, x[k]) }
-                var s: Float = 0
-                for k in 0..<classes { s += Foundation.exp(x[k] - m) }
-                let shift = m + Foundation.log(s)
-                for k in 0..<classes { y[k] = x[k] - shift }
-            }
+            for row in 0..<b { Tensor.logSoftmax(lane: z + row * classes, into: lp + row * classes, length: classes) }
             var total: Double = 0, hits = 0
             for (row, label) in groupLabels[slot].enumerated() {
                 total -= Double(lp[row * classes + label])
