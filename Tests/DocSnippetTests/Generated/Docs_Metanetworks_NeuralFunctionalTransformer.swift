@@ -7,7 +7,7 @@ enum Docs_Metanetworks_NeuralFunctionalTransformer {
     static let article = "Docs/Metanetworks/NeuralFunctionalTransformer.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Metanetworks/NeuralFunctionalTransformer.md", line: 169)
+#sourceLocation(file: "Docs/Metanetworks/NeuralFunctionalTransformer.md", line: 170)
 
 
 var rng = SeededGenerator(seed: 0)

@@ -8,7 +8,7 @@ enum Docs_Tasks_GeneralizationPrediction {
     static let article = "Docs/Tasks/GeneralizationPrediction.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Tasks/GeneralizationPrediction.md", line: 130)
+#sourceLocation(file: "Docs/Tasks/GeneralizationPrediction.md", line: 135)
 
 
 
@@ -19,7 +19,7 @@ if let out = config.out {                                   // the run folder
     let evaluation = try ExperimentRunner.evaluate(run: URL(fileURLWithPath: out))
     print(evaluation)
 }
-#sourceLocation(file: "Docs/Tasks/GeneralizationPrediction.md", line: 152)
+#sourceLocation(file: "Docs/Tasks/GeneralizationPrediction.md", line: 157)
 let data = try FeedforwardGeneralization.load(zoo: URL(fileURLWithPath: "zoos/cnn"))
 let split = try FeedforwardGeneralization.split(data, seed: 0)
 let result = try FeedforwardGeneralization.run(model: "hnp", data: data, split: split,
