@@ -42,10 +42,27 @@ public enum EquivarianceCheckRunner {
         let arch = FeedforwardArchitecture.smallCNNZoo()
         let model = try kind.makePredictor(architecture: arch, size: size, rng: &rng)
         model.eval()
+        let u = try randomWeightSets(arch, rng: &rng)
+        let (deviations, expected) = try groupSweep(u, trials: trials, invariantTo: kind.invariantTo, rng: &rng) { model.predict($0) }
+        return EquivarianceReport(model: kind.rawValue, architecture: "small-cnn-zoo", parameters: model.parameterCount,
+                                  trials: trials, seed: seed, invariance_max_rel_dev: deviations,
+                                  expected_invariant: expected)
+    }
+
+    /// Four random weight sets of `arch`, one channel (weights σ 0.3, biases σ 0.1).
+    static func randomWeightSets(_ arch: FeedforwardArchitecture, rng: inout SeededGenerator) throws -> WeightSpaceFeatures {
         let weights = (0..<arch.layerCount).map { Tensor.normal([4, 1] + arch.weightShape(layer: $0), std: 0.3, rng: &rng) }
         let biases = (0..<arch.layerCount).map { Tensor.normal([4, 1] + arch.biasShape(layer: $0), std: 0.1, rng: &rng) }
-        let u = try WeightSpaceFeatures(weights: weights, biases: biases)
-        let reference = model.predict(u)
+        return try WeightSpaceFeatures(weights: weights, biases: biases)
+    }
+
+    /// For every neuron group: the largest relative change of `outputs` over `trials` batches whose
+    /// members were each moved by their own random element (scales in [1, 10]), by group name, and
+    /// whether the model is invariant to that group by construction.
+    static func groupSweep(_ u: WeightSpaceFeatures, trials: Int, invariantTo: [NeuronGroupElement.Kind],
+                           rng: inout SeededGenerator, outputs: (WeightSpaceFeatures) throws -> Tensor) throws
+        -> (deviations: [String: Float], expected: [String: Bool]) {
+        let reference = try outputs(u)
         var deviations: [String: Float] = [:], expected: [String: Bool] = [:]
         for group in NeuronGroupElement.Kind.allCases {
             var worst: Float = 0
@@ -54,15 +71,12 @@ public enum EquivarianceCheckRunner {
                     let g = NeuronGroupElement.random(widths: u.widths, kind: group, scaleRange: (1, 10), rng: &rng)
                     return try g.apply(to: u.member(i))
                 }
-                let out = model.predict(try WeightSpaceFeatures.batched(moved))
-                worst = Swift.max(worst, FunctionalEquivalence.relativeDeviation(reference, out))
+                worst = Swift.max(worst, FunctionalEquivalence.relativeDeviation(reference, try outputs(try WeightSpaceFeatures.batched(moved))))
             }
             deviations[groupName(group)] = worst
-            expected[groupName(group)] = kind.invariantTo.contains(group)
+            expected[groupName(group)] = invariantTo.contains(group)
         }
-        return EquivarianceReport(model: kind.rawValue, architecture: "small-cnn-zoo", parameters: model.parameterCount,
-                                  trials: trials, seed: seed, invariance_max_rel_dev: deviations,
-                                  expected_invariant: expected)
+        return (deviations, expected)
     }
 }
 
