@@ -215,8 +215,11 @@ public enum ZooGenerator {
             }
             let diff = manifest.spec.differences(from: spec)
             guard diff.isEmpty else {
+                let hint = diff == ["engine"]
+                    ? " — it was made with the '\(manifest.spec.effectiveEngine.rawValue)' engine: resume it with --engine \(manifest.spec.effectiveEngine.rawValue)"
+                    : "; use another folder"
                 throw ZooError.specMismatch(file: manifestURL.path,
-                                            detail: "the zoo was generated with a different spec (\(diff.joined(separator: ", ")) differ); use another folder")
+                                            detail: "the zoo was generated with a different spec (\(diff.joined(separator: ", ")) differ)\(hint)")
             }
             guard manifest.shard == options.shard else {
                 throw ZooError.specMismatch(file: manifestURL.path,

@@ -58,30 +58,38 @@ public enum ZooMemberTrainer {
         try train(members: [member], spec: spec, data: data)[0]
     }
 
-    /// Trains `members` of `spec` on `data`, SIREN and MLP members together as one member batch
-    /// (``SIRENMemberBatch``, ``MLPMemberBatch``: one strided-batched GEMM per layer over the
-    /// members), others one after another. Each member comes out exactly as
-    /// ``train(member:spec:data:)`` gives it, and bit-identical to ``trainOnTape(member:spec:data:)``:
-    /// no operation mixes members (tested), so batching changes speed, never a member.
+    /// Trains `members` of `spec` on `data`. With the ``ZooEngine/memberBatch`` engine, SIREN, MLP
+    /// and CNN members train together (``SIRENMemberBatch``, ``MLPMemberBatch``,
+    /// ``CNNMemberBatch``); otherwise, and for transformers, one after another on the tape. Each
+    /// member comes out exactly as ``train(member:spec:data:)`` gives it: no operation mixes
+    /// members (tested), so batching changes speed, never a member. SIREN and MLP members are
+    /// moreover bit-identical to ``trainOnTape(member:spec:data:)``; CNN members agree with it to
+    /// Float32 reassociation (their GEMMs sum in another order).
     ///
     /// - Throws: ``ZooError/memberFailed(member:detail:)`` naming the first member that cannot be
     ///   built or trained.
     public static func train(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
         SingleThreadedBLAS.enter()
         defer { SingleThreadedBLAS.leave() }
-        if spec.family == .siren { return try fitSIRENs(members: members, spec: spec, data: data) }
-        if spec.family == .mlp { return try trainMLPs(members: members, spec: spec, data: data) }
-        return try members.map { member in
-            let (model, hp, root) = try makeMember(member, spec: spec, data: data)
-            return try failing(member) {
-                try trainClassifier(member: member, model: model, hyperparameters: hp, spec: spec, data: data, root: root)
+        switch (spec.family, spec.effectiveEngine) {
+        case (.siren, .memberBatch):
+            return try fitSIRENs(members: members, spec: spec, data: data)
+        case (.mlp, .memberBatch):
+            return try trainTogether(members: members, spec: spec, data: data, as: ImageMLP.self) { models, capacity in
+                try MLPMemberBatch(members: models, capacity: capacity)
             }
+        case (.cnn, .memberBatch):
+            return try trainTogether(members: members, spec: spec, data: data, as: SmallCNN.self) { models, capacity in
+                try CNNMemberBatch(members: models, imageShape: data.imageShape, capacity: capacity)
+            }
+        default:
+            return try members.map { try trainOnTape(member: $0, spec: spec, data: data) }
         }
     }
 
     /// The reference path: member `member` trained through the generic tape (``Module/lossAndGradients(_:)``),
-    /// SIREN and MLP members included. Member-batched fitting is tested against it; `make bench` times it
-    /// as the one-member-at-a-time baseline.
+    /// whatever the spec's engine. Member-batched training is tested against it; `make bench` times
+    /// it as the one-member-at-a-time baseline; zoos of the ``ZooEngine/tape`` engine train this way.
     public static func trainOnTape(member: Int, spec: ZooSpec, data: ZooData) throws -> Output {
         SingleThreadedBLAS.enter()
         defer { SingleThreadedBLAS.leave() }
@@ -159,15 +167,25 @@ public enum ZooMemberTrainer {
     }
 
     /// A classifier member before its first step: its training subset (sub-stream 2), its
-    /// training configuration (batch order from sub-stream 3), and its recorder holding the
-    /// epoch-0 checkpoint when the spec asks for one.
+    /// training configuration (batch order from sub-stream 3), and its recorder.
     private struct ClassifierStart {
         var subset: LabeledImageDataset
         var configuration: ClassifierTrainingConfiguration
         var recorder: Recorder
+
+        /// Records the epoch-0 checkpoint when the spec asks for one, with `evaluate` giving the
+        /// member's loss and accuracy on a data set as its engine computes them.
+        mutating func recordInitialCheckpoint(model: Module, spec: ZooSpec, data: ZooData,
+                                              evaluate: (LabeledImageDataset) -> (loss: Float, accuracy: Float)) {
+            guard spec.training.checkpointEpochs.contains(0) else { return }
+            let train = evaluate(subset)
+            let test = evaluate(data.test)
+            recorder.record(0, model: model, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                            testLoss: test.loss, testAccuracy: test.accuracy)
+        }
     }
 
-    private static func classifierStart(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
+    private static func classifierStart(member: Int, hyperparameters hp: MemberHyperparameters,
                                         spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> ClassifierStart {
         var dataRNG = root.split(stream: 2)
         let fraction = hp.trainFraction ?? 1
@@ -178,19 +196,15 @@ public enum ZooMemberTrainer {
             epochs: t.epochs, batchSize: t.batchSize, optimizer: optimizerKind, learningRate: Float(learningRate),
             weightDecay: Float(hp.l2 ?? 0), warmupEpochs: t.warmupEpochs, cosineDecay: t.cosineDecay,
             seed: root.split(stream: 3).seed, evaluationBatchSize: t.evaluationBatchSize)
-        var recorder = Recorder(member: member, hyperparameters: hp)
-        if t.checkpointEpochs.contains(0) {
-            let train = ClassifierTraining.evaluate(model, on: subset, batchSize: t.evaluationBatchSize)
-            let test = ClassifierTraining.evaluate(model, on: data.test, batchSize: t.evaluationBatchSize)
-            recorder.record(0, model: model, trainLoss: train.loss, trainAccuracy: train.accuracy,
-                            testLoss: test.loss, testAccuracy: test.accuracy)
-        }
-        return ClassifierStart(subset: subset, configuration: config, recorder: recorder)
+        return ClassifierStart(subset: subset, configuration: config, recorder: Recorder(member: member, hyperparameters: hp))
     }
 
     private static func trainClassifier(member: Int, model: Module & Layer, hyperparameters hp: MemberHyperparameters,
                                         spec: ZooSpec, data: ZooData, root: SeededGenerator) throws -> Output {
-        let start = try classifierStart(member: member, model: model, hyperparameters: hp, spec: spec, data: data, root: root)
+        var start = try classifierStart(member: member, hyperparameters: hp, spec: spec, data: data, root: root)
+        start.recordInitialCheckpoint(model: model, spec: spec, data: data) {
+            ClassifierTraining.evaluate(model, on: $0, batchSize: spec.training.evaluationBatchSize)
+        }
         let (subset, config) = (start.subset, start.configuration)
         var recorder = start.recorder
         let t = spec.training
@@ -214,40 +228,50 @@ public enum ZooMemberTrainer {
         return Output(checkpoints: recorder.checkpoints, tensors: recorder.tensors)
     }
 
-    /// Trains MLP members together (see ``MLPMemberBatch``); step for step what
+    /// Trains classifier members together in the member batch `makeBatch` builds from their
+    /// networks and the largest mini-batch any of them brings; step for step what
     /// ``trainClassifier(member:model:hyperparameters:spec:data:root:)`` does for one: each
     /// member's own subset, batch order, optimizer and learning-rate schedule, the epoch's training
     /// metrics averaged over its batches as measured before their updates, a test evaluation at
     /// each checkpoint epoch.
     ///
     /// Members with fewer or smaller batches (a smaller training fraction, an epoch's last batch)
-    /// simply sit out the steps they have no batch for; a step's GEMMs are grouped by batch size.
-    private static func trainMLPs(members: [Int], spec: ZooSpec, data: ZooData) throws -> [Output] {
+    /// simply sit out the steps they have no batch for.
+    private static func trainTogether<Network: Module & Layer>(
+        members: [Int], spec: ZooSpec, data: ZooData, as type: Network.Type,
+        makeBatch: ([Network], Int) throws -> ClassifierMemberBatch
+    ) throws -> [Output] {
         let t = spec.training
         let epochs = t.sortedCheckpointEpochs
         let wanted = Set(epochs)
         let last = epochs.last ?? 0
-        var models: [ImageMLP] = [], starts: [ClassifierStart] = []
+        var models: [Network] = [], starts: [ClassifierStart] = []
         for member in members {
             let (model, hp, root) = try makeMember(member, spec: spec, data: data)
-            guard let mlp = model as? ImageMLP else {
-                throw ZooError.memberFailed(member: member, detail: "an MLP zoo member is not an ImageMLP")
+            guard let network = model as? Network else {
+                throw ZooError.memberFailed(member: member, detail: "a \(spec.family.rawValue) zoo member is not a \(Network.self)")
             }
             let start = try failing(member) {
-                try classifierStart(member: member, model: mlp, hyperparameters: hp, spec: spec, data: data, root: root)
+                try classifierStart(member: member, hyperparameters: hp, spec: spec, data: data, root: root)
             }
             if last > 0 {
-                try failing(member) { try ClassifierTraining.checkTrainable(mlp, on: start.subset, configuration: start.configuration) }
+                try failing(member) { try ClassifierTraining.checkTrainable(network, on: start.subset, configuration: start.configuration) }
             }
-            models.append(mlp); starts.append(start)
+            models.append(network); starts.append(start)
+        }
+        guard !models.isEmpty else { return [] }
+        let largest = starts.map { Swift.min($0.subset.count, t.batchSize) }.max() ?? 1
+        let batch = try makeBatch(models, Swift.max(largest, 1))
+        for k in models.indices {
+            starts[k].recordInitialCheckpoint(model: models[k], spec: spec, data: data) {
+                batch.evaluate(member: k, on: $0, batchSize: t.evaluationBatchSize)
+            }
         }
         var recorders = starts.map(\.recorder)
         func finish() -> [Output] { recorders.map { Output(checkpoints: $0.checkpoints, tensors: $0.tensors) } }
         let trainedEpochs = Swift.min(last, t.epochs)
-        guard trainedEpochs > 0, !models.isEmpty else { return finish() }
+        guard trainedEpochs > 0 else { return finish() }
 
-        let largest = starts.map { Swift.min($0.subset.count, t.batchSize) }.max() ?? 1
-        let batch = try MLPMemberBatch(members: models, capacity: largest)
         let optimizers = starts.map { $0.configuration.optimizer.make(learningRate: $0.configuration.learningRate,
                                                                       weightDecay: $0.configuration.weightDecay) }
         let schedules = starts.map { $0.configuration.learningRateSchedule(trainingExamples: $0.subset.count) }
@@ -264,7 +288,7 @@ public enum ZooMemberTrainer {
             var correct = [Int](repeating: 0, count: models.count), seen = correct
             let stepCount = orders.compactMap { $0?.count }.max() ?? 0
             for s in 0..<stepCount {
-                var work: [MLPMemberBatch.Work] = []
+                var work: [MemberBatchWork] = []
                 for k in models.indices where active[k] {
                     guard let order = orders[k], s < order.count else { continue }
                     let range = (s * t.batchSize)..<Swift.min(order.order.count, (s + 1) * t.batchSize)
@@ -292,7 +316,7 @@ public enum ZooMemberTrainer {
             }
             guard wanted.contains(epoch) else { continue }
             for k in models.indices where active[k] {
-                let test = ClassifierTraining.evaluate(models[k], on: data.test, batchSize: t.evaluationBatchSize)
+                let test = batch.evaluate(member: k, on: data.test, batchSize: t.evaluationBatchSize)
                 recorders[k].record(epoch, model: models[k], trainLoss: Float(lossSums[k] / Double(Swift.max(seen[k], 1))),
                                     trainAccuracy: Float(correct[k]) / Float(Swift.max(seen[k], 1)),
                                     testLoss: test.loss, testAccuracy: test.accuracy)

@@ -115,6 +115,19 @@ public enum ZooRecipe: String, Codable, Sendable, CaseIterable {
     case reference
 }
 
+/// How a zoo's members are computed. Where two engines sum in different orders (CNN zoos), the
+/// members differ in their last bits, so the engine is part of what determines a zoo.
+public enum ZooEngine: String, Codable, Sendable, CaseIterable {
+    /// One member after another through the generic tape (``Module/lossAndGradients(_:)``). CNN
+    /// and transformer zoos written before engines were recorded read as this.
+    case tape
+    /// Members trained in lockstep by a hand-written forward and backward pass per family
+    /// (SIREN, MLP, CNN; see ``ZooMemberTrainer/train(members:spec:data:)``). SIREN and MLP
+    /// members come out bit-identical to the tape; CNN members run channels-last and agree with
+    /// the tape to Float32 reassociation, at several times its speed.
+    case memberBatch = "member-batch"
+}
+
 /// Everything that determines a zoo: with the same spec (and the same data and build), every
 /// member is the same, bit for bit, wherever and whenever it is generated.
 ///
@@ -150,6 +163,20 @@ public struct ZooSpec: Codable, Sendable, Equatable {
 
     /// The recipe this zoo follows.
     public var effectiveRecipe: ZooRecipe { recipe ?? .swiftNFNv1 }
+    /// The engine (nil: what this family's zoos used before the field was recorded, see
+    /// ``effectiveEngine``).
+    public var engine: ZooEngine?
+
+    /// The engine this zoo's members are computed with: the recorded one, else the member batch
+    /// for SIREN and MLP zoos (bit-identical to the tape, so older zoos read the same either way)
+    /// and the tape for CNN and transformer zoos.
+    public var effectiveEngine: ZooEngine {
+        if let engine { return engine }
+        switch family {
+        case .siren, .mlp: return .memberBatch
+        case .cnn, .transformer: return .tape
+        }
+    }
 
     /// Creates a spec (see ``defaults(for:)`` for the recipes).
     public init(family: ZooFamily, members: Int, seed: UInt64, data: ZooDataSpec, architecture: ZooArchitecture,
@@ -162,7 +189,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     /// ``ZooArchitecture`` for the per-family values).
     ///
     /// - cnn: Fashion-MNIST in [−1, 1], training pool = the first 15,000 training images, 2 epochs
-    ///   with checkpoints at 1 and 2, batch 64 — about 200 members in 15 minutes on 2 cores.
+    ///   with checkpoints at 1 and 2, batch 64, the ``ZooEngine/memberBatch`` engine.
     /// - transformer: Fashion-MNIST, 2 epochs, batch 128, warm-up 0 and cosine decay, the
     ///   ``ZooRecipe/reference`` recipe (one shared initial draw, `init_std` on every layer).
     /// - mlp: Fashion-MNIST, 2 epochs, batch 64.
@@ -186,6 +213,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         var spec = ZooSpec(family: family, members: 100, seed: 0, data: data,
                            architecture: .defaults(for: family), training: training, space: .defaults(for: family))
         if family == .transformer { spec.recipe = .reference }
+        if family == .cnn { spec.engine = .memberBatch }
         return spec
     }
 
@@ -214,6 +242,9 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         try ZooLimits.check(self)   // upper bounds: these sizes come from files and flags
         if recipe == .reference && family != .transformer {
             throw ZooError.invalidSpec("recipe 'reference' is defined for transformer zoos only (got \(family.rawValue))")
+        }
+        if engine == .memberBatch && family == .transformer {
+            throw ZooError.invalidSpec("engine 'member-batch' is not available for transformer zoos; use 'tape'")
         }
         try data.validate()
         try space.validate(for: family)
@@ -272,6 +303,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         if a.training != b.training { d.append("training") }
         if a.space != b.space { d.append("space") }
         if a.effectiveRecipe != b.effectiveRecipe { d.append("recipe") }
+        if a.effectiveEngine != b.effectiveEngine { d.append("engine") }
         return d
     }
 }

@@ -90,8 +90,11 @@ struct ZooGenerate: ParsableCommand {
     @Option(help: "SIREN: stop a fit once its PSNR reaches this many dB (its later checkpoints keep those weights).")
     var psnrTarget: Double?
 
-    @Option(help: "Members trained together in one member batch (SIREN; default: chosen from the cache budget). Never changes the zoo.")
+    @Option(help: "Members trained together in one member batch (SIREN, MLP, CNN; default: chosen from the cache budget). Never changes the zoo.")
     var memberBatch: Int?
+
+    @Option(help: "How members are computed: member-batch or tape (default: the family's; member-batch for new CNN zoos, tape for transformers). CNN zoos made before engines were recorded resume with --engine tape.")
+    var engine: String?
 
     @Flag(help: "Print the resolved spec as JSON and exit.")
     var printSpec = false
@@ -161,6 +164,12 @@ struct ZooGenerate: ParsableCommand {
             s.recipe = r == .swiftNFNv1 ? nil : r
             // The reference recipe's shared start comes with it; v1 draws per member.
             if r == .reference { s.training.sharedInitialization = true } else if !sharedInit { s.training.sharedInitialization = nil }
+        }
+        if let name = engine {
+            guard let e = ZooEngine(rawValue: name) else {
+                throw ValidationError("--engine must be one of \(ZooEngine.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
+            }
+            s.engine = e
         }
         return s
     }

@@ -34,6 +34,15 @@ public final class Dropout: Module, Layer, StochasticModule {
         return x * (x.tape?.constant(mask) ?? Variable(mask))
     }
 
+    /// The mask the layer's next training-mode call on an input of `shape` would multiply by, drawn
+    /// from (and advancing) the layer's generator exactly as that call does; nil when `rate` is 0
+    /// (the layer then draws nothing). Trainers that run a network without the tape (the zoo's
+    /// member batches) apply it themselves, so a member's dropout is the same either way.
+    public func nextMask(shape: [Int]) -> Tensor? {
+        guard rate > 0 else { return nil }
+        return Self.mask(shape: shape, rate: rate, rng: &rng)
+    }
+
     /// An inverted-dropout mask of `shape`: each entry 0 with probability `rate`, else 1/(1 − rate),
     /// drawn in order from `rng` (every dropout layer in SwiftNFN draws its masks here).
     public static func mask(shape: [Int], rate: Float, rng: inout SeededGenerator) -> Tensor {

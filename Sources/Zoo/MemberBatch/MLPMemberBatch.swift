@@ -3,6 +3,7 @@ import LinearAlgebra
 import Tensors
 import NeuralNetworks
 import Datasets
+import Training
 
 /// K image MLPs of one architecture trained together: each step, the members that have a
 /// mini-batch are stacked on a leading member axis, and each layer's forward and backward pass is
@@ -25,29 +26,10 @@ import Datasets
 /// training fractions): a step groups its members by batch size and runs the GEMMs once per group.
 /// A member alone in its group (K = 1, the usual automatic choice on 28×28 images) reads its own
 /// parameter tensors and writes fresh gradient tensors, skipping the stacked copies.
-final class MLPMemberBatch {
-    /// One member's work in a step: its mini-batch, as indices into its training set.
-    struct Work {
-        /// The member's index in ``members``.
-        var member: Int
-        /// The member's training set.
-        var dataset: LabeledImageDataset
-        /// The examples of this mini-batch (non-empty), in order.
-        var indices: ArraySlice<Int>
-    }
-
-    /// What one member's step computed, before any update.
-    struct Result {
-        /// The mean softmax cross-entropy of the mini-batch (possibly non-finite).
-        var loss: Float
-        /// Examples whose largest logit is their label (first index on ties).
-        var correct: Int
-        /// The gradient of `loss` with respect to every parameter, by parameter path.
-        var gradients: [String: Tensor]
-    }
-
+final class MLPMemberBatch: ClassifierMemberBatch {
     /// The member networks; their parameter values are the master copy the optimizers update.
     let members: [ImageMLP]
+    var networks: [Module & Layer] { members }
     /// `[inputs, hidden…, classes]`.
     let widths: [Int]
     /// The largest mini-batch a step may bring.
@@ -112,8 +94,8 @@ final class MLPMemberBatch {
     /// Runs one training step's forward and backward pass for every member in `work` (each member
     /// at most once) with the members' current parameters, and returns one result per entry of
     /// `work`, in its order. Updates nothing: the caller steps each member's optimizer.
-    func step(_ work: [Work]) -> [Result] {
-        var results = [Result?](repeating: nil, count: work.count)
+    func step(_ work: [MemberBatchWork]) -> [MemberBatchStepResult] {
+        var results = [MemberBatchStepResult?](repeating: nil, count: work.count)
         // Equal batch sizes share GEMMs; groups run one after another (the order cannot matter:
         // no group reads another's slots after its own pass).
         let groups = Dictionary(grouping: work.indices, by: { work[$0].indices.count })
@@ -126,7 +108,7 @@ final class MLPMemberBatch {
     }
 
     /// One group of `g` members with mini-batches of `b` examples, packed into slots `0..<g`.
-    private func run(_ group: [Work], batchSize b: Int) -> [Result] {
+    private func run(_ group: [MemberBatchWork], batchSize b: Int) -> [MemberBatchStepResult] {
         let g = group.count, layers = layerCount
         precondition(b > 0 && b <= capacity && g <= count, "an MLP member batch step of \(g) × \(b) exceeds \(count) × \(capacity)")
         let inWidth = widths[0], classes = widths[layers]
@@ -153,28 +135,14 @@ final class MLPMemberBatch {
         let logits = preActivations[layers - 1].base
         var losses: [Float] = [], correct: [Int] = []
         for slot in 0..<g {
-            let z = logits + slot * b * classes, lp = logProbabilities.base + slot * b * classes
-            for row in 0..<b { Tensor.logSoftmax(lane: z + row * classes, into: lp + row * classes, length: classes) }
-            var total: Double = 0, hits = 0
-            for (row, label) in groupLabels[slot].enumerated() {
-                total -= Double(lp[row * classes + label])
-                // argmax: the first index of the largest logit.
-                let x = z + row * classes
-                var best = -Float.infinity, bestIndex = 0
-                for k in 0..<classes {
-                    if x[k] > best { best = x[k]; bestIndex = k }
-                }
-                if bestIndex == label { hits += 1 }
-            }
-            losses.append(Float(total / Double(b)))
-            correct.append(hits)
-            let scale = Float(1) / Float(b)
-            let d = upstream.base + slot * b * classes
-            for i in 0..<(b * classes) { d[i] = Foundation.exp(lp[i]) * scale }
-            for (row, label) in groupLabels[slot].enumerated() { d[row * classes + label] -= scale }
+            let result = SoftmaxCrossEntropyRows.lossAndGradient(
+                logits: logits + slot * b * classes, labels: groupLabels[slot], classes: classes,
+                logProbabilities: logProbabilities.base + slot * b * classes, gradient: upstream.base + slot * b * classes)
+            losses.append(result.loss)
+            correct.append(result.correct)
         }
         let loneGradients = backward(group.map { activations[$0.member] }, g: g, b: b, lone: lone)
-        if let loneGradients { return [Result(loss: losses[0], correct: correct[0], gradients: loneGradients)] }
+        if let loneGradients { return [MemberBatchStepResult(loss: losses[0], correct: correct[0], gradients: loneGradients)] }
         return (0..<g).map { slot in
             var gradients: [String: Tensor] = [:]
             for l in 0..<layers {
@@ -182,8 +150,14 @@ final class MLPMemberBatch {
                 gradients[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: slot * fanOut * fanIn)
                 gradients[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: slot * fanOut)
             }
-            return Result(loss: losses[slot], correct: correct[slot], gradients: gradients)
+            return MemberBatchStepResult(loss: losses[slot], correct: correct[slot], gradients: gradients)
         }
+    }
+
+    /// The tape-free forward pass of ``ClassifierTraining/evaluate(_:on:batchSize:)``, as a member
+    /// trained alone is evaluated.
+    func evaluate(member: Int, on dataset: LabeledImageDataset, batchSize: Int) -> (loss: Float, accuracy: Float) {
+        ClassifierTraining.evaluate(members[member], on: dataset, batchSize: batchSize)
     }
 
     /// Copies member `member`'s current parameter values into slot `slot` of the stacked buffers.

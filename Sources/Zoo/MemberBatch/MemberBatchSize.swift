@@ -19,7 +19,8 @@ public enum MemberBatchSize {
     public static let automaticLimit = 64
 
     /// Bytes one member adds to a batch: its activations, gradients and parameters (SIREN, MLP),
-    /// or nil for families trained one member at a time.
+    /// or nil for families whose batches do not grow with K (CNN) or that train one member at a
+    /// time (transformer).
     ///
     /// - Parameter classes: the data's class count (the MLP's output width).
     public static func bytesPerMember(spec: ZooSpec, imageShape: [Int], classes: Int = 10) -> Int? {
@@ -64,9 +65,11 @@ public enum MemberBatchSize {
     ///   the machine's physical memory (with the number it needed).
     public static func choose(requested: Int?, spec: ZooSpec, imageShape: [Int], classes: Int = 10,
                               members: Int, workers: Int) throws -> Int {
-        guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape, classes: classes) else { return 1 }
+        if let k = requested, k < 1 { throw ZooError.invalidSpec("--member-batch must be ≥ 1, got \(k)") }
+        // CNN members share one set of buffers (``CNNMemberBatch``) and transformers train one at
+        // a time: K only groups them, costs no memory, and 1 is as fast as any.
+        guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape, classes: classes) else { return requested ?? 1 }
         if let k = requested {
-            guard k >= 1 else { throw ZooError.invalidSpec("--member-batch must be ≥ 1, got \(k)") }
             let memory = ProcessInfo.processInfo.physicalMemory / 2
             let (needed, overflow) = k.multipliedReportingOverflow(by: bytes * Swift.max(workers, 1))
             guard !overflow, UInt64(needed) <= memory else {
