@@ -156,6 +156,50 @@ if !metanetworksOnly && !zooOnly {
                                  + (available ? String(format: " vs %.1f", 60_000 / median(refs)) : "")))
 }
 
+// 3, member-batched. CNN zoo throughput through the zoo trainer at the loop of row 3 (ReLU, Adam 1e-3, no dropout,
+// 2 epochs × 4,000 images, batch 64, one evaluation on 2,000 test images): the tape engine and the
+// channels-last member batch on the same members, alternating, and PyTorch's same loop
+// (python/zoo_reference.py) — all on one core.
+if !metanetworksOnly && !treesOnly {
+    var spec = ZooSpec.defaults(for: .cnn)
+    spec.data = ZooDataSpec(kind: .synthetic, pixelRange: .symmetric, syntheticTrainCount: 4_000, syntheticTestCount: 2_000)
+    spec.members = 512
+    spec.training.checkpointEpochs = [2]
+    spec.space.activations = [.relu]
+    spec.space.optimizers = [.adam]
+    spec.space.learningRate = .fixed(1e-3)
+    spec.space.dropout = .fixed(0)
+    spec.space.trainFraction = .fixed(1)
+    let data = try spec.data.load()
+    var tapeSpec = spec
+    tapeSpec.engine = .tape
+    let members = quick ? 2 : 3
+    var tape: [Double] = [], batched: [Double] = [], refs: [Double] = []
+    var available = true
+    let zooScript = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().appendingPathComponent("zoo_reference.py").path
+    for round in 0..<(quick ? 1 : 3) {
+        let chosen = Array((round * 8)..<(round * 8 + members))
+        tape.append(median(Clock.samples(repeats: 1, warmup: 0) {
+            for member in chosen { _ = try? ZooMemberTrainer.train(members: [member], spec: tapeSpec, data: data) }
+        }) / Double(members))
+        batched.append(median(Clock.samples(repeats: 1, warmup: 0) {
+            for member in chosen { _ = try? ZooMemberTrainer.train(members: [member], spec: spec, data: data) }
+        }) / Double(members))
+        guard available, let r = pytorchMedians(script: zooScript, threads: 1, repeats: members, cases: nil),
+              let ref = r["zoo_members_per_minute"] else { available = false; continue }
+        refs.append(ref)
+    }
+    rows.append(batchedAgainstTape("CNN zoo member (2 epochs × 4,000 images + 2,000 test): channels-last member batch vs the tape, one core",
+                                   batched: batched, tape: tape))
+    rows.append(BenchmarkRow(name: "CNN zoo member: channels-last member batch vs PyTorch (same loop), one core",
+                             ours_median_ms: median(batched),
+                             reference: available ? "PyTorch CPU (same loop)" : "PyTorch (not installed: skipped)",
+                             reference_median_ms: available ? median(refs) : nil,
+                             ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
+                             ratio: available ? median(batched) / median(refs) : nil,
+                             note: available ? String(format: "PyTorch %.0f members/min/core", 60_000 / median(refs)) : nil))
+}
+
 // 3a. Tree ensembles on STATNN features: SwiftNFN's XGBoost wrapper vs the Python xgboost package.
 if (!metanetworksOnly && !zooOnly) || treesOnly {
     let pythonDirectory = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().path
