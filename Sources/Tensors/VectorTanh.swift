@@ -27,19 +27,7 @@ public enum VectorTanh {
         let small = p * z * a + a
         // Large |x|: 1 − 2/(e^{2|x|} + 1); 2|x| ≤ 88 keeps e^{2|x|} finite (tanh is 1 in Float by then).
         let y = (a + a).replacing(with: Lanes(repeating: 88), where: a .> Lanes(repeating: 44))
-        let n = FloatLanes.roundedToInteger(y * Lanes(repeating: 1.442_695_040_888_963_4))
-        var r = y - n * Lanes(repeating: 0.693_359_375)
-        r = r - n * Lanes(repeating: -2.121_944_400_546_905_8e-4)
-        var e = Lanes(repeating: 1.987_569_150_0e-4) * r + Lanes(repeating: 1.398_199_950_7e-3)
-        e = e * r + Lanes(repeating: 8.333_451_907_3e-3)
-        e = e * r + Lanes(repeating: 4.166_579_589_4e-2)
-        e = e * r + Lanes(repeating: 1.666_666_545_9e-1)
-        e = e * r + Lanes(repeating: 5.000_000_120_1e-1)
-        e = e * r * r + r + Lanes(repeating: 1)
-        // e · 2ⁿ by adding n to the exponent field (0 ≤ n ≤ 127 here, and e ∈ [0.7, 1.5]).
-        let nBits = unsafeBitCast(n + Lanes(repeating: 12_582_912), to: SIMD8<UInt32>.self)
-            &- SIMD8<UInt32>(repeating: 0x4B40_0000)
-        let scaled = unsafeBitCast(unsafeBitCast(e, to: SIMD8<UInt32>.self) &+ (nBits &<< 23), to: Lanes.self)
+        let scaled = FloatLanes.exponential(y)
         let large = Lanes(repeating: 1) - Lanes(repeating: 2) / (scaled + Lanes(repeating: 1))
         var t = large.replacing(with: small, where: a .< Lanes(repeating: 0.625))
         t = t.replacing(with: -t, where: x .< Lanes(repeating: 0))

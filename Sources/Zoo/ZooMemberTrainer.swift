@@ -58,13 +58,13 @@ public enum ZooMemberTrainer {
         try train(members: [member], spec: spec, data: data)[0]
     }
 
-    /// Trains `members` of `spec` on `data`. With the ``ZooEngine/memberBatch`` engine, SIREN, MLP
-    /// and CNN members train together (``SIRENMemberBatch``, ``MLPMemberBatch``,
-    /// ``CNNMemberBatch``); otherwise, and for transformers, one after another on the tape. Each
+    /// Trains `members` of `spec` on `data`. With the ``ZooEngine/memberBatch`` engine, members
+    /// train together (``SIRENMemberBatch``, ``MLPMemberBatch``, ``CNNMemberBatch``,
+    /// ``TransformerMemberBatch``); with ``ZooEngine/tape``, one after another on the tape. Each
     /// member comes out exactly as ``train(member:spec:data:)`` gives it: no operation mixes
     /// members (tested), so batching changes speed, never a member. SIREN and MLP members are
-    /// moreover bit-identical to ``trainOnTape(member:spec:data:)``; CNN members agree with it to
-    /// Float32 reassociation (their GEMMs sum in another order).
+    /// moreover bit-identical to ``trainOnTape(member:spec:data:)``; CNN and transformer members
+    /// agree with it to Float32 reassociation (their GEMMs sum in another order).
     ///
     /// - Throws: ``ZooError/memberFailed(member:detail:)`` naming the first member that cannot be
     ///   built or trained.
@@ -82,7 +82,11 @@ public enum ZooMemberTrainer {
             return try trainTogether(members: members, spec: spec, data: data, as: SmallCNN.self) { models, capacity in
                 try CNNMemberBatch(members: models, imageShape: data.imageShape, capacity: capacity)
             }
-        default:
+        case (.transformer, .memberBatch):
+            return try trainTogether(members: members, spec: spec, data: data, as: SmallTransformer.self) { models, capacity in
+                try TransformerMemberBatch(members: models, imageShape: data.imageShape, capacity: capacity)
+            }
+        case (_, .tape):
             return try members.map { try trainOnTape(member: $0, spec: spec, data: data) }
         }
     }
@@ -260,8 +264,10 @@ public enum ZooMemberTrainer {
             models.append(network); starts.append(start)
         }
         guard !models.isEmpty else { return [] }
-        let largest = starts.map { Swift.min($0.subset.count, t.batchSize) }.max() ?? 1
-        let batch = try makeBatch(models, Swift.max(largest, 1))
+        // The capacity depends on the spec and data only, never on which members share the batch:
+        // evaluations run in chunks of it, and a chunk's sums must not change with the company.
+        let capacity = Swift.max(1, Swift.min(data.train.count, t.batchSize))
+        let batch = try makeBatch(models, capacity)
         for k in models.indices {
             starts[k].recordInitialCheckpoint(model: models[k], spec: spec, data: data) {
                 batch.evaluate(member: k, on: $0, batchSize: t.evaluationBatchSize)

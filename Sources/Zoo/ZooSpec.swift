@@ -121,10 +121,10 @@ public enum ZooEngine: String, Codable, Sendable, CaseIterable {
     /// One member after another through the generic tape (``Module/lossAndGradients(_:)``). CNN
     /// and transformer zoos written before engines were recorded read as this.
     case tape
-    /// Members trained in lockstep by a hand-written forward and backward pass per family
-    /// (SIREN, MLP, CNN; see ``ZooMemberTrainer/train(members:spec:data:)``). SIREN and MLP
-    /// members come out bit-identical to the tape; CNN members run channels-last and agree with
-    /// the tape to Float32 reassociation, at several times its speed.
+    /// Members trained in lockstep by a hand-written forward and backward pass per family (see
+    /// ``ZooMemberTrainer/train(members:spec:data:)``). SIREN and MLP members come out
+    /// bit-identical to the tape; CNN members (channels-last) and transformer members agree with
+    /// the tape to Float32 reassociation.
     case memberBatch = "member-batch"
 }
 
@@ -169,7 +169,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
 
     /// The engine this zoo's members are computed with: the recorded one, else the member batch
     /// for SIREN and MLP zoos (bit-identical to the tape, so older zoos read the same either way)
-    /// and the tape for CNN and transformer zoos.
+    /// and the tape for CNN and transformer zoos (what they were made with before the field).
     public var effectiveEngine: ZooEngine {
         if let engine { return engine }
         switch family {
@@ -191,7 +191,8 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     /// - cnn: Fashion-MNIST in [−1, 1], training pool = the first 15,000 training images, 2 epochs
     ///   with checkpoints at 1 and 2, batch 64, the ``ZooEngine/memberBatch`` engine.
     /// - transformer: Fashion-MNIST, 2 epochs, batch 128, warm-up 0 and cosine decay, the
-    ///   ``ZooRecipe/reference`` recipe (one shared initial draw, `init_std` on every layer).
+    ///   ``ZooRecipe/reference`` recipe (one shared initial draw, `init_std` on every layer), the
+    ///   ``ZooEngine/memberBatch`` engine.
     /// - mlp: Fashion-MNIST, 2 epochs, batch 64.
     /// - siren: Fashion-MNIST training images in [0, 1], 200 full-batch steps, checkpoint at 200.
     public static func defaults(for family: ZooFamily) -> ZooSpec {
@@ -213,7 +214,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         var spec = ZooSpec(family: family, members: 100, seed: 0, data: data,
                            architecture: .defaults(for: family), training: training, space: .defaults(for: family))
         if family == .transformer { spec.recipe = .reference }
-        if family == .cnn { spec.engine = .memberBatch }
+        if family == .cnn || family == .transformer { spec.engine = .memberBatch }
         return spec
     }
 
@@ -242,9 +243,6 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         try ZooLimits.check(self)   // upper bounds: these sizes come from files and flags
         if recipe == .reference && family != .transformer {
             throw ZooError.invalidSpec("recipe 'reference' is defined for transformer zoos only (got \(family.rawValue))")
-        }
-        if engine == .memberBatch && family == .transformer {
-            throw ZooError.invalidSpec("engine 'member-batch' is not available for transformer zoos; use 'tape'")
         }
         try data.validate()
         try space.validate(for: family)

@@ -127,7 +127,7 @@ import _TestSupport
     }
 
     /// CNN zoos written before engines were recorded read as the tape engine, resume only with
-    /// it, and say so; transformers have no member batch.
+    /// it, and say so.
     @Test func theEngineIsPartOfTheSpec() throws {
         var old = tinySpec(.cnn, members: 2)
         old.engine = nil
@@ -146,8 +146,5 @@ import _TestSupport
         var pinned = current
         pinned.engine = .tape
         #expect(try ZooGenerator.generate(spec: pinned, into: dir, options: .init(workers: 1)).complete)
-        var transformer = tinySpec(.transformer)
-        transformer.engine = .memberBatch
-        #expect(throws: ZooError.self) { try transformer.validate() }
     }
 }

@@ -71,6 +71,7 @@ public enum ReproductionZoos {
     /// Transformer zoos (the Small Transformer Zoo's reference recipe).
     public static func transformer(_ scale: ReproductionScale, _ o: ReproductionOptions) -> ZooSpec {
         var s = ZooSpec.defaults(for: .transformer)
+        s.engine = .tape   // as the CNN zoos: the measured tables' zoos
         switch scale {
         case .quick:
             s.members = 16

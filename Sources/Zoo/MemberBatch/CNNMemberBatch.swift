@@ -399,10 +399,10 @@ final class CNNMemberBatch: ClassifierMemberBatch {
     }
 }
 
-/// Elementwise and row passes over channels-last activations, eight lanes at a time: a branch
-/// on each element's sign does not vectorise, and a copy call per 16-float row costs more than
-/// the copy.
-private enum RowKernels {
+/// Elementwise and row passes over the member batches' row blocks, eight lanes at a time: a
+/// branch on each element's sign does not vectorise, and a copy call per 16-float row costs more
+/// than the copy.
+enum RowKernels {
     typealias Lanes = SIMD8<Float>
 
     @inline(__always)
@@ -416,7 +416,7 @@ private enum RowKernels {
             let (a, b) = (load(row), load(row + 8))
             for r in 0..<rows { store(a, d + r * 16); store(b, d + r * 16 + 8) }
         } else {
-            for r in 0..<rows { for o in 0..<width { d[r * width + o] = row[o] } }
+            for r in 0..<rows { RowKernels.copy(row, to: d + r * width, count: width) }
         }
     }
 
