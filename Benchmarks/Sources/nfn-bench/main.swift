@@ -74,6 +74,24 @@ func batchedAgainstTape(_ name: String, batched: [Double], tape: [Double]) -> Be
                               60_000 / median(tape), median(tape) / median(batched)))
 }
 
+/// Time per member of the tape engine and of `spec`'s member batch on the same members (one
+/// member per call, as `nfn zoo generate` runs them at the automatic K = 1), alternating by round.
+func timeEngines(spec: ZooSpec, data: ZooData, rounds: Int, members: Int) -> (tape: [Double], batched: [Double]) {
+    var tapeSpec = spec
+    tapeSpec.engine = .tape
+    var tape: [Double] = [], batched: [Double] = []
+    for round in 0..<rounds {
+        let chosen = Array((round * 8)..<(round * 8 + members))
+        for (engineSpec, isTape) in [(tapeSpec, true), (spec, false)] {
+            let ms = median(Clock.samples(repeats: 1, warmup: 0) {
+                for member in chosen { _ = try? ZooMemberTrainer.train(members: [member], spec: engineSpec, data: data) }
+            }) / Double(members)
+            if isTape { tape.append(ms) } else { batched.append(ms) }
+        }
+    }
+    return (tape, batched)
+}
+
 func trainStepSamples(model: Module & Layer, input: Tensor, labels: [Int], repeats: Int) -> [Double] {
     let optimizer = SGD(learningRate: 0.01, momentum: 0.9)
     return Clock.samples(repeats: repeats, warmup: 5) {
@@ -171,20 +189,13 @@ if !metanetworksOnly && !treesOnly {
     spec.space.dropout = .fixed(0)
     spec.space.trainFraction = .fixed(1)
     let data = try spec.data.load()
-    var tapeSpec = spec
-    tapeSpec.engine = .tape
-    let members = quick ? 2 : 3
+    let members = quick ? 2 : 3, rounds = quick ? 1 : 3
     var tape: [Double] = [], batched: [Double] = [], refs: [Double] = []
     var available = true
     let zooScript = URL(fileURLWithPath: scriptPath).deletingLastPathComponent().appendingPathComponent("zoo_reference.py").path
-    for round in 0..<(quick ? 1 : 3) {
-        let chosen = Array((round * 8)..<(round * 8 + members))
-        tape.append(median(Clock.samples(repeats: 1, warmup: 0) {
-            for member in chosen { _ = try? ZooMemberTrainer.train(members: [member], spec: tapeSpec, data: data) }
-        }) / Double(members))
-        batched.append(median(Clock.samples(repeats: 1, warmup: 0) {
-            for member in chosen { _ = try? ZooMemberTrainer.train(members: [member], spec: spec, data: data) }
-        }) / Double(members))
+    for _ in 0..<rounds {
+        let (t, b) = timeEngines(spec: spec, data: data, rounds: 1, members: members)
+        tape += t; batched += b
         guard available, let r = pytorchMedians(script: zooScript, threads: 1, repeats: members, cases: nil),
               let ref = r["zoo_members_per_minute"] else { available = false; continue }
         refs.append(ref)
@@ -198,6 +209,18 @@ if !metanetworksOnly && !treesOnly {
                              ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
                              ratio: available ? median(batched) / median(refs) : nil,
                              note: available ? String(format: "PyTorch %.0f members/min/core", 60_000 / median(refs)) : nil))
+}
+
+// 3, transformers. Transformer zoo throughput at the zoo recipe (reference initialisation, warm-up
+// + cosine, sampled optimizers and dropout; 2 epochs × 2,000 synthetic images, batch 128, 500 test):
+// the tape engine and the member batch on the same members, alternating, one core.
+if !metanetworksOnly && !treesOnly {
+    var spec = ZooSpec.defaults(for: .transformer)
+    spec.data = ZooDataSpec(kind: .synthetic, pixelRange: .symmetric, syntheticTrainCount: 2_000, syntheticTestCount: 500)
+    spec.members = 512
+    let (tape, batched) = timeEngines(spec: spec, data: try spec.data.load(), rounds: quick ? 1 : 3, members: quick ? 2 : 3)
+    rows.append(batchedAgainstTape("Transformer zoo member (2 epochs × 2,000 images + 500 test): member batch vs the tape, one core",
+                                   batched: batched, tape: tape))
 }
 
 // 3a. Tree ensembles on STATNN features: SwiftNFN's XGBoost wrapper vs the Python xgboost package.

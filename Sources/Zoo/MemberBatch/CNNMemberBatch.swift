@@ -107,6 +107,13 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         guard first.classifier.bias != nil, first.classifier.inFeatures == c else {
             throw ZooError.invalidSpec("the CNN classifier must take the \(c) pooled channels and have a bias")
         }
+        let anyDropout = members.contains { $0.dropout.rate > 0 }
+        let perImage = Double(imageShape.reduce(1, *) + 4 * c + 3 * first.classifier.outFeatures)
+            + shapesOut.reduce(0.0) { total, l in
+                total + Double(l.pixels) * Double(2 * l.patch + l.outChannels * (anyDropout ? 6 : 4))
+            }
+        try MemberBatchSize.checkBuffers(floats: Double(capacity) * perImage,
+                                         for: "a CNN member batch of \(capacity) images of \(imageShape)")
         self.members = members
         self.capacity = capacity
         convolutions = shapesOut
@@ -114,7 +121,6 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         filters = c
         inputImageShape = imageShape
         let b = capacity
-        let anyDropout = members.contains { $0.dropout.rate > 0 }
         input = FloatBuffer(count: b * imageShape.reduce(1, *))
         columns = shapesOut.map { FloatBuffer(count: b * $0.pixels * $0.patch) }
         preActivations = shapesOut.map { FloatBuffer(count: b * $0.pixels * $0.outChannels) }

@@ -57,6 +57,20 @@ public enum MemberBatchSize {
         zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
     }
 
+    /// Refuses a member batch whose buffers (`floats` Float values, e.g. a huge mini-batch of a
+    /// CNN or transformer) would need more than half the machine's physical memory, naming the
+    /// bytes it needed — before anything is allocated.
+    ///
+    /// - Throws: ``ZooError/invalidSpec(_:)``.
+    static func checkBuffers(floats: Double, for what: String) throws {
+        let memory = Double(ProcessInfo.processInfo.physicalMemory / 2)
+        let bytes = floats * Double(MemoryLayout<Float>.size)
+        guard bytes <= memory else {
+            throw ZooError.invalidSpec(String(format: "%@ needs %.1f GB of buffers, more than half this machine's memory (%.1f GB); use a smaller batch size",
+                                              what, bytes / 1e9, memory / 1e9))
+        }
+    }
+
     /// K for a run: `requested` when given (checked against the machine's memory), else from
     /// ``cacheBudget``, at most ⌈members / workers⌉ so every worker gets a batch.
     ///
@@ -66,8 +80,8 @@ public enum MemberBatchSize {
     public static func choose(requested: Int?, spec: ZooSpec, imageShape: [Int], classes: Int = 10,
                               members: Int, workers: Int) throws -> Int {
         if let k = requested, k < 1 { throw ZooError.invalidSpec("--member-batch must be ≥ 1, got \(k)") }
-        // CNN members share one set of buffers (``CNNMemberBatch``) and transformers train one at
-        // a time: K only groups them, costs no memory, and 1 is as fast as any.
+        // CNN and transformer members share one set of buffers (``CNNMemberBatch``,
+        // ``TransformerMemberBatch``): K only groups them, costs no memory, and 1 is as fast as any.
         guard let bytes = bytesPerMember(spec: spec, imageShape: imageShape, classes: classes) else { return requested ?? 1 }
         if let k = requested {
             let memory = ProcessInfo.processInfo.physicalMemory / 2

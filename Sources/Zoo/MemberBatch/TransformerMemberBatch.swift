@@ -102,15 +102,21 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
         guard zooShaped else {
             throw ZooError.invalidSpec("a transformer member batch covers the zoo's network only (non-affine norms, no skips, attention without biases)")
         }
+        let side = c.imageSize / c.patchSize
+        let tokens = side * side, patchFloats = c.inputChannels * c.patchSize * c.patchSize
+        let rows = capacity * tokens, d = c.modelDimension, h = c.heads
+        let qk = h * c.keyDimension, v = h * c.valueDimension, da = c.feedForwardDimension
+        // Per token row: the patch, the embedding (and its dropout), per block every activation
+        // below, the final norm, and the gradient scratch; per image, the attention weights.
+        let perRow = Double(patchFloats + 3 * d + 2 + 2 * Swift.max(d, da, v, qk) + da + 2 * qk + v)
+            + Double(c.blockCount) * Double(7 * d + 2 + 2 * qk + 2 * v + 2 * da + 2 * d)
+        try MemberBatchSize.checkBuffers(floats: Double(rows) * perRow + Double(capacity * h * tokens * tokens * c.blockCount),
+                                         for: "a transformer member batch of \(capacity) images of \(imageShape)")
         self.members = members
         self.capacity = capacity
         configuration = c
-        let side = c.imageSize / c.patchSize
-        let tokens = side * side, patchFloats = c.inputChannels * c.patchSize * c.patchSize
         self.tokens = tokens
         self.patchFloats = patchFloats
-        let rows = capacity * tokens, d = c.modelDimension, h = c.heads
-        let qk = h * c.keyDimension, v = h * c.valueDimension, da = c.feedForwardDimension
         let dropout = members.contains { $0.configuration.dropout > 0 }
         func buffer(_ n: Int, when: Bool = true) -> FloatBuffer { FloatBuffer(count: when ? n : 0) }
         patches = buffer(rows * patchFloats)
