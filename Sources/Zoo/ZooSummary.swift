@@ -58,6 +58,8 @@ public struct ZooSummary: Codable, Sendable {
     public var seed: UInt64
     /// The training recipe (`swiftnfn-v1` for zoos written before recipes were recorded).
     public var recipe: ZooRecipe
+    /// How the members were computed (``ZooSpec/effectiveEngine``).
+    public var engine: ZooEngine
     /// Whether every member started from the same initial draw.
     public var sharedInitialization: Bool
     /// SIREN: the fits' PSNR (dB) at the last checkpoint epoch, when recorded.
@@ -71,7 +73,7 @@ public struct ZooSummary: Codable, Sendable {
         case members, planned, shard, complete, checkpoints, epochs, diverged
         case incompleteMembers = "incomplete_members"
         case ignoredPartialLine = "ignored_partial_line"
-        case recipe
+        case recipe, engine
         case sharedInitialization = "shared_initialization"
         case psnr
         case testAccuracy = "test_accuracy"
@@ -85,6 +87,7 @@ public struct ZooSummary: Codable, Sendable {
         let m = reader.manifest
         directory = reader.directory.path
         recipe = m.spec.effectiveRecipe
+        engine = m.spec.effectiveEngine
         sharedInitialization = m.spec.training.sharedInitialization == true
         family = reader.family
         dataset = m.spec.data.displayName
@@ -133,7 +136,8 @@ public struct ZooSummary: Codable, Sendable {
         var lines = ["\(directory): \(family.rawValue) zoo on \(dataset), \(members)/\(planned) members"
             + (shard.map { " (shard \($0))" } ?? "") + (complete ? ", complete" : ", incomplete")
             + ", \(checkpoints) checkpoints at epochs \(epochs.map(String.init).joined(separator: ","))"]
-        lines.append("recipe: \(recipe.rawValue)" + (sharedInitialization ? ", one shared initial draw" : ", each member its own initial draw"))
+        lines.append("recipe: \(recipe.rawValue)" + (sharedInitialization ? ", one shared initial draw" : ", each member its own initial draw")
+            + ", engine: \(engine.rawValue)")
         if let p = psnr { lines.append(String(format: "fit PSNR at the last checkpoint: min %.1f dB, median %.1f dB, max %.1f dB", p.min, p.median, p.max)) }
         if let s = source {
             lines.append("imported from \(s.format) \(s.path): \(s.rows) source checkpoints, skipped \(s.skippedNonFinite) with NaN/∞ weights and \(s.skippedOther) others")

@@ -102,6 +102,12 @@ struct ZooCommandLineTests {
         #expect(v1["recipe"] == nil && (v1["training"] as? [String: Any])?["shared_initialization"] == nil)
         let badRecipe = try runNFN(["zoo", "generate", "--family", "transformer", "--recipe", "nfn", "--print-spec"])
         #expect(badRecipe.status != 0 && badRecipe.stderr.contains("--recipe"), "\(badRecipe.stderr)")
+        // Engines: new CNN and transformer zoos use the member batch; --engine picks; unknown refused.
+        #expect(reference["engine"] as? String == "member-batch")
+        let tape = try jsonObject(try runNFN(["zoo", "generate", "--family", "cnn", "--engine", "tape", "--print-spec"]).stdout)
+        #expect(tape["engine"] as? String == "tape")
+        let badEngine = try runNFN(["zoo", "generate", "--family", "cnn", "--engine", "gpu", "--print-spec"])
+        #expect(badEngine.status != 0 && badEngine.stderr.contains("--engine"), "\(badEngine.stderr)")
 
         let zoo = try copyOf(referenceZoo)
         try Data("{oops".utf8).write(to: zoo.appendingPathComponent(ZooLayout.manifest))
