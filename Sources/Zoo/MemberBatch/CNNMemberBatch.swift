@@ -414,6 +414,8 @@ enum RowKernels {
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
     @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { load(UnsafePointer(p)) }
+    @inline(__always)
     static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
 
     /// Every one of `rows` rows of `width` floats set to `row`.

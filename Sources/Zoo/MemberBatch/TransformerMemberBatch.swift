@@ -482,17 +482,23 @@ private enum Rows {
         return UnsafePointer(y)
     }
 
-    /// Non-affine LayerNorm of each row (population variance), keeping 1/√(σ² + ε) per row.
+    /// Non-affine LayerNorm of each row (population variance), keeping 1/√(σ² + ε) per row;
+    /// rows whose width is a multiple of 8 (the zoo's D = 32) are summed in eight lanes.
     static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, width n: Int, epsilon: Float,
                           into y: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>) {
         let scale = 1 / Float(n)
         for r in 0..<rows {
             let xr = x + r * n, yr = y + r * n
-            var sum: Float = 0
-            for k in 0..<n { sum += xr[k] }
-            let mean = sum * scale
+            let mean = sum(xr, n) * scale
             var squares: Float = 0
-            for k in 0..<n { let c = xr[k] - mean; squares += c * c }
+            if n % 8 == 0 {
+                var acc = RowKernels.Lanes()
+                let m = RowKernels.Lanes(repeating: mean)
+                for k in stride(from: 0, to: n, by: 8) { let c = RowKernels.load(xr + k) - m; acc += c * c }
+                squares = acc.sum()
+            } else {
+                for k in 0..<n { let c = xr[k] - mean; squares += c * c }
+            }
             let inv = 1 / (squares * scale + epsilon).squareRoot()
             inverseStd[r] = inv
             for k in 0..<n { yr[k] = (xr[k] - mean) * inv }
@@ -506,10 +512,28 @@ private enum Rows {
         for r in 0..<rows {
             let gr = g + r * n, xr = x + r * n, dr = dx + r * n
             var sumG: Float = 0, sumGX: Float = 0
-            for k in 0..<n { sumG += gr[k]; sumGX += gr[k] * xr[k] }
+            if n % 8 == 0 {
+                var a = RowKernels.Lanes(), b = RowKernels.Lanes()
+                for k in stride(from: 0, to: n, by: 8) {
+                    let gv = RowKernels.load(gr + k)
+                    a += gv; b += gv * RowKernels.load(xr + k)
+                }
+                sumG = a.sum(); sumGX = b.sum()
+            } else {
+                for k in 0..<n { sumG += gr[k]; sumGX += gr[k] * xr[k] }
+            }
             let meanG = sumG * scale, meanGX = sumGX * scale, inv = inverseStd[r]
             for k in 0..<n { dr[k] = inv * (gr[k] - meanG - xr[k] * meanGX) }
         }
+    }
+
+    /// Σ x[0..<n], in eight lanes where whole lanes fit.
+    static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = RowKernels.Lanes(), k = 0
+        while k + 8 <= n { acc += RowKernels.load(x + k); k += 8 }
+        var total = acc.sum()
+        while k < n { total += x[k]; k += 1 }
+        return total
     }
 
     /// In-place softmax of one row (the exponentials eight lanes at a time, ``VectorExp``).
@@ -518,9 +542,7 @@ private enum Rows {
         for k in 0..<n { m = Swift.max(m, x[k]) }
         for k in 0..<n { x[k] -= m }
         VectorExp.exp(x, into: x, count: n)
-        var s: Float = 0
-        for k in 0..<n { s += x[k] }
-        let inv = 1 / s
+        let inv = 1 / sum(x, n)
         for k in 0..<n { x[k] *= inv }
     }
 
