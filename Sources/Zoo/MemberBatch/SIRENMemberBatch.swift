@@ -5,18 +5,23 @@ import NeuralNetworks
 
 /// K SIRENs of one architecture fitted together on one coordinate grid: their parameters stacked
 /// on a leading member axis, each layer's forward and backward one strided-batched GEMM over the
-/// members, the sines of all members in one vectorised pass.
+/// members, a sine layer's bias, ω₀ and sine in one vectorised pass.
 ///
 /// Fitting SIRENs one at a time spends most of each step building a tape and dispatching a dozen
-/// small operations; here a step is a fixed sequence of BLAS calls over preallocated buffers.
+/// small operations; here a step is a fixed sequence of BLAS calls and fused loops over
+/// preallocated buffers. The stacked parameters are the master copy for the whole fit (the
+/// optimizers update them in place, see ``StackedOptimizer``): the member modules are written only
+/// when a checkpoint records them (``storeParameters(member:)``).
 ///
 /// **Same as alone.** Every member's numbers go through the same operations, in the same order,
 /// as the tape-based path (``SIREN`` under ``Module/lossAndGradients(_:)`` with
 /// ``Loss/meanSquaredError(_:_:)``): the same GEMM shapes per member, bias added then multiplied
-/// by ω₀, the same vectorised sine, row-by-row bias sums, the MSE in Double. No operation mixes
-/// members, so a member's weights never depend on which members share its batch (tested).
+/// by ω₀ (each rounded), the same vectorised sine, the sine's pullback `(g·cos)·ω₀`, row-by-row
+/// bias sums, the MSE in Double. No operation mixes members, so a member's weights never depend
+/// on which members share its batch (tested).
 final class SIRENMemberBatch {
-    /// The member networks; their parameter values are the master copy the optimizers update.
+    /// The member networks. Their parameter values are current only after
+    /// ``storeParameters(member:)``: during a fit the stacked buffers hold the parameters.
     let members: [SIREN]
     /// `[inputs, hidden…, outputs]`.
     let widths: [Int]
@@ -26,7 +31,7 @@ final class SIRENMemberBatch {
     private let coordinates: FloatBuffer                // [P, inputs]
     private let weights: [FloatBuffer]                  // per layer: [K, out, in]
     private let biases: [FloatBuffer]                   // per layer: [K, out]
-    private let preActivation: FloatBuffer              // scratch, [K, P, max width]: ω₀(h·Wᵀ + b) of the layer at hand
+    private let product: FloatBuffer                    // scratch, [K, P, max width]: h·Wᵀ of the layer at hand
     private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the pre-activation
     private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs)
     private let outputs: FloatBuffer                    // [K, P, outputs]
@@ -40,6 +45,25 @@ final class SIRENMemberBatch {
     var count: Int { members.count }
     private var layerCount: Int { widths.count - 1 }
 
+    /// One member's parameter tensor in the stacked buffers: ``parameterBlocks`` lists them.
+    struct Block {
+        /// The stacked values `[K, size]` and their gradients (same layout).
+        let values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>
+        /// Elements per member.
+        let size: Int
+    }
+
+    /// Every parameter tensor of a member, as blocks of the stacked buffers (each layer's weight,
+    /// then its bias): what an optimizer steps after ``backward(targets:)``.
+    var parameterBlocks: [Block] {
+        (0..<layerCount).flatMap { l in
+            [Block(values: weights[l].base, gradients: weightGradients[l].base, size: widths[l + 1] * widths[l]),
+             Block(values: biases[l].base, gradients: biasGradients[l].base, size: widths[l + 1])]
+        }
+    }
+
+    /// Stacks the members' current parameters.
+    ///
     /// - Throws: ``ZooError/invalidSpec(_:)`` when the members' architectures differ or the
     ///   coordinates do not match the input width.
     init(members: [SIREN], coordinates: Tensor) throws {
@@ -69,39 +93,53 @@ final class SIRENMemberBatch {
         cosines = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
         outputs = FloatBuffer(count: k * p * widths[layers])
         let widest = widths.max() ?? 1
-        preActivation = FloatBuffer(count: k * p * widest)
+        product = FloatBuffer(count: k * p * widest)
         upstream = FloatBuffer(count: k * p * widest)
         downstream = FloatBuffer(count: k * p * widest)
         let paths = Dictionary(uniqueKeysWithValues: first.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
-        let dense = first.hidden.map(\.linear) + [first.output]
         var resolved: [(String, String)] = []
-        for layer in dense {
+        for layer in first.hidden.map(\.linear) + [first.output] {
             guard let w = paths[ObjectIdentifier(layer.weight)], let b = layer.bias.flatMap({ paths[ObjectIdentifier($0)] }) else {
                 throw ZooError.invalidSpec("a SIREN layer without a bias cannot be batched")
             }
             resolved.append((w, b))
         }
         parameterPaths = resolved
+        for member in 0..<k { loadParameters(member: member) }
     }
 
-    /// Copies the members' current parameter values into the stacked buffers.
-    func gatherParameters() {
-        for (k, member) in members.enumerated() {
-            for (l, layer) in (member.hidden.map(\.linear) + [member.output]).enumerated() {
-                let wCount = widths[l + 1] * widths[l], bCount = widths[l + 1]
-                layer.weight.value.withUnsafeBufferPointer { (weights[l].base + k * wCount).update(from: $0.baseAddress!, count: wCount) }
-                layer.bias?.value.withUnsafeBufferPointer { (biases[l].base + k * bCount).update(from: $0.baseAddress!, count: bCount) }
-            }
+    /// The dense layers of `member` in order (its sine layers' linear maps, then the output).
+    private func layers(of member: Int) -> [Dense] {
+        members[member].hidden.map(\.linear) + [members[member].output]
+    }
+
+    /// Copies `member`'s module parameters into the stacked buffers (after the module changed:
+    /// a step by its generic optimizer).
+    func loadParameters(member: Int) {
+        for (l, layer) in layers(of: member).enumerated() {
+            let wCount = widths[l + 1] * widths[l], bCount = widths[l + 1]
+            layer.weight.value.withUnsafeBufferPointer { (weights[l].base + member * wCount).update(from: $0.baseAddress!, count: wCount) }
+            layer.bias?.value.withUnsafeBufferPointer { (biases[l].base + member * bCount).update(from: $0.baseAddress!, count: bCount) }
         }
     }
 
-    /// Runs every member on the grid (after ``gatherParameters()``).
+    /// Writes `member`'s stacked parameters into its module (fresh tensors, so values recorded
+    /// earlier keep theirs) — before a checkpoint records the module.
+    func storeParameters(member: Int) {
+        for (l, layer) in layers(of: member).enumerated() {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            layer.weight.value = weights[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
+            layer.bias?.value = biases[l].tensor(shape: [fanOut], offset: member * fanOut)
+        }
+    }
+
+    /// Runs every member on the grid with the stacked parameters.
     func forward() {
         let k = count, p = pixels, layers = layerCount
         for l in 0..<layers {
             let fanIn = widths[l], fanOut = widths[l + 1]
             let hidden = l < layers - 1
-            let out = hidden ? preActivation.base : outputs.base
+            let out = hidden ? product.base : outputs.base
             let input = l == 0 ? coordinates.base : activations[l - 1].base
             BLAS.gemmStridedBatched(.none, .transpose, m: p, n: fanOut, k: fanIn,
                                     a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
@@ -109,20 +147,19 @@ final class SIRENMemberBatch {
                                     c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
             for member in 0..<k {
                 let bias = biases[l].base + member * fanOut
-                var row = out + member * p * fanOut
-                for _ in 0..<p {
-                    if hidden {
-                        for o in 0..<fanOut { row[o] = (row[o] + bias[o]) * frequency }
-                    } else {
+                let block = member * p * fanOut
+                if hidden {
+                    // Bias, ω₀ and sine in one pass; the cosines come from the same lanes as the
+                    // tape's pullback computes them.
+                    VectorSine.sincos(rows: out + block, bias: bias, scale: frequency, rowCount: p, width: fanOut,
+                                      sine: activations[l].base + block, cosine: cosines[l].base + block)
+                } else {
+                    var row = out + block
+                    for _ in 0..<p {
                         for o in 0..<fanOut { row[o] = row[o] + bias[o] }
+                        row += fanOut
                     }
-                    row += fanOut
                 }
-            }
-            if hidden {
-                // The cosines come from the same lanes as the tape's pullback computes them.
-                VectorSine.sincos(preActivation.base, sine: activations[l].base, cosine: cosines[l].base,
-                                  count: k * p * fanOut)
             }
         }
     }
@@ -144,37 +181,41 @@ final class SIRENMemberBatch {
         }
     }
 
-    /// The gradients of each member's MSE with respect to its parameters, by parameter path (after
-    /// ``forward()``).
-    func gradients(targets: [Tensor]) -> [[String: Tensor]] {
+    /// The gradients of each member's MSE with respect to its parameters, into the stacked
+    /// gradient buffers (after ``forward()``; read them through ``parameterBlocks`` or
+    /// ``gradients(member:)``).
+    func backward(targets: [Tensor]) {
         let k = count, p = pixels, layers = layerCount
         let outWidth = widths[layers]
         let n = p * outWidth
         let scale = 2 * Float(1) / Float(Swift.max(n, 1))
-        // dL/dY = (Y − T)·2/n, per member.
+        // dL/dY = (Y − T)·2/n per member, and the output bias's gradient, its row sums.
         for member in 0..<k {
             targets[member].withUnsafeBufferPointer { t in
-                let y = outputs.base + member * n, g = upstream.base + member * n
-                for i in 0..<n { g[i] = (y[i] - t[i]) * scale }
+                let y = outputs.base + member * n, target = t.baseAddress!
+                let d = biasGradients[layers - 1].base + member * outWidth
+                for o in 0..<outWidth { d[o] = 0 }
+                var row = upstream.base + member * n
+                for r in 0..<p {
+                    let i = r * outWidth
+                    for o in 0..<outWidth {
+                        let v = (y[i + o] - target[i + o]) * scale
+                        row[o] = v
+                        d[o] = d[o] + v
+                    }
+                    row += outWidth
+                }
             }
         }
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let fanIn = widths[l], fanOut = widths[l + 1]
             let g = upstream.base
             if l < layers - 1 {
-                // Through the sine, then the factor ω₀.
-                let size = k * p * fanOut
-                let c = cosines[l].base
-                for i in 0..<size { g[i] = (g[i] * c[i]) * frequency }
-            }
-            // Bias: the rows' sum, accumulated row by row.
-            for member in 0..<k {
-                let d = biasGradients[l].base + member * fanOut
-                for o in 0..<fanOut { d[o] = 0 }
-                var row = g + member * p * fanOut
-                for _ in 0..<p {
-                    for o in 0..<fanOut { d[o] = d[o] + row[o] }
-                    row += fanOut
+                // Through the sine, then the factor ω₀, with the bias's row sums in the same pass.
+                for member in 0..<k {
+                    let block = member * p * fanOut
+                    Self.sinePullback(g + block, cosines: cosines[l].base + block, frequency: frequency,
+                                      rows: p, width: fanOut, biasGradient: biasGradients[l].base + member * fanOut)
                 }
             }
             // Weight: Gᵀ·input per member.
@@ -192,15 +233,48 @@ final class SIRENMemberBatch {
                 swap(&upstream, &downstream)
             }
         }
-        return (0..<k).map { member in
-            var out: [String: Tensor] = [:]
-            for l in 0..<layers {
-                let fanIn = widths[l], fanOut = widths[l + 1]
-                out[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
-                out[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: member * fanOut)
+    }
+
+    /// `g ← (g·cos)·ω₀` over `rows` × `width` (the sine's pullback, then the scalar's), and
+    /// `biasGradient` ← the rows' sums of the result, accumulated row by row from zero — the tape's
+    /// two elementwise products and its bias sum, in one pass.
+    private static func sinePullback(_ g: UnsafeMutablePointer<Float>, cosines c: UnsafePointer<Float>,
+                                     frequency: Float, rows: Int, width: Int,
+                                     biasGradient d: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD8<Float>
+        let omega = Lanes(repeating: frequency)
+        let vectorWidth = width - width % 8
+        for o in 0..<width { d[o] = 0 }
+        for r in 0..<rows {
+            let row = g + r * width, cosine = c + r * width
+            var o = 0
+            while o < vectorWidth {
+                let v = (UnsafeRawPointer(row + o).loadUnaligned(as: Lanes.self)
+                         * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
+                UnsafeMutableRawPointer(row + o).storeBytes(of: v, as: Lanes.self)
+                let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
+                UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
+                o += 8
             }
-            return out
+            while o < width {
+                let v = (row[o] * cosine[o]) * frequency
+                row[o] = v
+                d[o] = d[o] + v
+                o += 1
+            }
         }
+    }
+
+    /// `member`'s gradients by parameter path (after ``backward(targets:)``), for an optimizer
+    /// that steps the member's module.
+    func gradients(member: Int) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for l in 0..<layerCount {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            out[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
+            out[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: member * fanOut)
+        }
+        return out
     }
 }
 
