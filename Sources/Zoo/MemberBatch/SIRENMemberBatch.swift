@@ -141,10 +141,10 @@ final class SIRENMemberBatch {
             let hidden = l < layers - 1
             let out = hidden ? product.base : outputs.base
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            BLAS.gemmStridedBatched(.none, .transpose, m: p, n: fanOut, k: fanIn,
-                                    a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
-                                    b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
-                                    c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
+            Self.gemmIntoZeros(.none, .transpose, m: p, n: fanOut, k: fanIn,
+                               a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
+                               b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                               c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
             for member in 0..<k {
                 let bias = biases[l].base + member * fanOut
                 let block = member * p * fanOut
@@ -207,10 +207,13 @@ final class SIRENMemberBatch {
                 }
             }
         }
+        // Set when the upstream gradient of the layer at hand is already through its sine
+        // (computed fused with the product that feeds it).
+        var throughSine = false
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let fanIn = widths[l], fanOut = widths[l + 1]
             let g = upstream.base
-            if l < layers - 1 {
+            if l < layers - 1 && !throughSine {
                 // Through the sine, then the factor ω₀, with the bias's row sums in the same pass.
                 for member in 0..<k {
                     let block = member * p * fanOut
@@ -218,19 +221,83 @@ final class SIRENMemberBatch {
                                       rows: p, width: fanOut, biasGradient: biasGradients[l].base + member * fanOut)
                 }
             }
+            throughSine = false
             // Weight: Gᵀ·input per member.
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            BLAS.gemmStridedBatched(.transpose, .none, m: fanOut, n: fanIn, k: p,
-                                    a: g, lda: fanOut, strideA: p * fanOut,
-                                    b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
-                                    c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
-            if l > 0 {
-                // The input's gradient, G·W, is the next layer's upstream.
-                BLAS.gemmStridedBatched(.none, .none, m: p, n: fanIn, k: fanOut,
-                                        a: g, lda: fanOut, strideA: p * fanOut,
-                                        b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
-                                        c: downstream.base, ldc: fanIn, strideC: p * fanIn, batch: k)
-                swap(&upstream, &downstream)
+            Self.gemmIntoZeros(.transpose, .none, m: fanOut, n: fanIn, k: p,
+                               a: g, lda: fanOut, strideA: p * fanOut,
+                               b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
+                               c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
+            guard l > 0 else { continue }
+            // The input's gradient, G·W, is the next layer's upstream.
+            if fanOut == 1 {
+                // A one-column G (a greyscale output): G·W is an outer product, each element one
+                // product, which the GEMM computes as α·(0 + a·b) + 0 — the same bits as a·b + 0
+                // (the + 0 turns a −0 into +0 as the GEMM's zero accumulator does). So it is
+                // computed here, already through the sine below and with its bias sums, sparing
+                // the GEMM's packing and a pass over the gradient.
+                for member in 0..<k {
+                    let block = member * p * fanIn
+                    Self.outerSinePullback(column: g + member * p, row: weights[l].base + member * fanIn,
+                                           cosines: cosines[l - 1].base + block, frequency: frequency,
+                                           rows: p, width: fanIn, into: downstream.base + block,
+                                           biasGradient: biasGradients[l - 1].base + member * fanIn)
+                }
+                throughSine = true
+            } else {
+                Self.gemmIntoZeros(.none, .none, m: p, n: fanIn, k: fanOut,
+                                   a: g, lda: fanOut, strideA: p * fanOut,
+                                   b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                                   c: downstream.base, ldc: fanIn, strideC: p * fanIn, batch: k)
+            }
+            swap(&upstream, &downstream)
+        }
+    }
+
+    /// `BLAS.gemmStridedBatched` with β = 0, as β = 1 into C filled with zeros: the same bits
+    /// (OpenBLAS's β = 0 first writes +0 into C, then adds α·A·B to C block by block, exactly as
+    /// it does from the zeros here), but `memset`'s zeros instead of OpenBLAS's scaling pass over
+    /// C — a tenth of a 28×28 SIREN step.
+    private static func gemmIntoZeros(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                                      a: UnsafePointer<Float>, lda: Int, strideA: Int,
+                                      b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, batch: Int) {
+        // C_b spans (rows − 1)·ldc + n elements from c + b·strideC; the members' blocks tile
+        // [0, (batch − 1)·strideC + that).
+        let span = (batch - 1) * strideC + (m - 1) * ldc + n
+        c.update(repeating: 0, count: span)
+        BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, a: a, lda: lda, strideA: strideA,
+                                b: b, ldb: ldb, strideB: strideB, beta: 1, c: c, ldc: ldc, strideC: strideC, batch: batch)
+    }
+
+    /// `into[r, i] = ((column[r]·row[i] + 0)·cos[r, i])·ω₀` over `rows` × `width`, and
+    /// `biasGradient[i]` ← the rows' sums of it, accumulated row by row from zero: the outer
+    /// product G·W of a one-column G (see ``backward(targets:)``) followed by
+    /// ``sinePullback(_:cosines:frequency:rows:width:biasGradient:)``, in one pass.
+    private static func outerSinePullback(column: UnsafePointer<Float>, row w: UnsafePointer<Float>,
+                                          cosines c: UnsafePointer<Float>, frequency: Float, rows: Int, width: Int,
+                                          into out: UnsafeMutablePointer<Float>, biasGradient d: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD8<Float>
+        let omega = Lanes(repeating: frequency), zero = Lanes(repeating: 0)
+        let vectorWidth = width - width % 8
+        for o in 0..<width { d[o] = 0 }
+        for r in 0..<rows {
+            let g = column[r], gLanes = Lanes(repeating: column[r])
+            let target = out + r * width, cosine = c + r * width
+            var o = 0
+            while o < vectorWidth {
+                let product = gLanes * UnsafeRawPointer(w + o).loadUnaligned(as: Lanes.self) + zero
+                let v = (product * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
+                UnsafeMutableRawPointer(target + o).storeBytes(of: v, as: Lanes.self)
+                let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
+                UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
+                o += 8
+            }
+            while o < width {
+                let v = ((g * w[o] + 0) * cosine[o]) * frequency
+                target[o] = v
+                d[o] = d[o] + v
+                o += 1
             }
         }
     }
