@@ -57,6 +57,24 @@ final class VectorSineTests: XCTestCase {
             XCTAssertEqual(s.scalars.map(\.bitPattern), sine.scalars.map(\.bitPattern), "width \(width)")
             XCTAssertEqual(c.scalars.map(\.bitPattern), cosine.scalars.map(\.bitPattern), "width \(width)")
             XCTAssertTrue(s[flat: x.count - 1].isNaN)
+            // The Swift lanes (what a CPU without AVX2 runs; the call above ran the C lanes on
+            // one with it): the same bits in range, and the two elements out of range reported.
+            var ps = Tensor(zeros: [rows, width]), pc = Tensor(zeros: [rows, width])
+            let allInRange = x.withUnsafeBufferPointer { xp in
+                b.withUnsafeBufferPointer { bp in
+                    ps.withUnsafeMutableBufferPointer { sp in
+                        pc.withUnsafeMutableBufferPointer { cp in
+                            VectorSine.portableLanes(rows: xp.baseAddress!, bias: bp.baseAddress!, scale: 30, rowCount: rows,
+                                                     width: width, sine: sp.baseAddress!, cosine: cp.baseAddress!)
+                        }
+                    }
+                }
+            }
+            XCTAssertFalse(allInRange)
+            for i in 1..<(x.count - 1) {
+                XCTAssertEqual(ps[flat: i].bitPattern, sine[flat: i].bitPattern, "width \(width), element \(i)")
+                XCTAssertEqual(pc[flat: i].bitPattern, cosine[flat: i].bitPattern, "width \(width), element \(i)")
+            }
         }
     }
 
