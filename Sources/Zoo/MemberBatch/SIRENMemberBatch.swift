@@ -31,12 +31,11 @@ final class SIRENMemberBatch {
     private let coordinates: FloatBuffer                // [P, inputs]
     private let weights: [FloatBuffer]                  // per layer: [K, out, in]
     private let biases: [FloatBuffer]                   // per layer: [K, out]
-    private let product: FloatBuffer                    // scratch, [K, P, max width]: h·Wᵀ of the layer at hand
+    private let product: FloatBuffer                    // scratch, [K, P, max width]: h·Wᵀ of the layer at hand, or G·W in the backward
     private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the pre-activation
-    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs)
-    private let outputs: FloatBuffer                    // [K, P, outputs]
-    private var upstream: FloatBuffer                   // gradient scratch, [K, P, max width]
-    private var downstream: FloatBuffer
+    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs),
+                                                        // then the layer's gradient (written over it in the backward)
+    private let outputs: FloatBuffer                    // [K, P, outputs], then dL/dY (written over it in the backward)
     private let weightGradients: [FloatBuffer]
     private let biasGradients: [FloatBuffer]
     /// Each layer's (weight, bias) parameter paths in the members' modules.
@@ -94,8 +93,6 @@ final class SIRENMemberBatch {
         outputs = FloatBuffer(count: k * p * widths[layers])
         let widest = widths.max() ?? 1
         product = FloatBuffer(count: k * p * widest)
-        upstream = FloatBuffer(count: k * p * widest)
-        downstream = FloatBuffer(count: k * p * widest)
         let paths = Dictionary(uniqueKeysWithValues: first.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
         var resolved: [(String, String)] = []
         for layer in first.hidden.map(\.linear) + [first.output] {
@@ -182,8 +179,13 @@ final class SIRENMemberBatch {
     }
 
     /// The gradients of each member's MSE with respect to its parameters, into the stacked
-    /// gradient buffers (after ``forward()``; read them through ``parameterBlocks`` or
-    /// ``gradients(member:)``).
+    /// gradient buffers (after ``forward()`` and ``losses(targets:)``; read them through
+    /// ``parameterBlocks`` or ``gradients(member:)``).
+    ///
+    /// Each gradient is written over the buffer it no longer needs — dL/dY over the outputs, a
+    /// sine layer's gradient over its cosines — so a member's step touches no gradient buffers of
+    /// its own, and a 28×28 member's buffers (≈ 500 KB) fit in a core's L2 cache. The forward
+    /// pass's outputs are therefore gone until the next ``forward()``.
     func backward(targets: [Tensor]) {
         let k = count, p = pixels, layers = layerCount
         let outWidth = widths[layers]
@@ -195,33 +197,21 @@ final class SIRENMemberBatch {
                 let y = outputs.base + member * n, target = t.baseAddress!
                 let d = biasGradients[layers - 1].base + member * outWidth
                 for o in 0..<outWidth { d[o] = 0 }
-                var row = upstream.base + member * n
                 for r in 0..<p {
                     let i = r * outWidth
                     for o in 0..<outWidth {
                         let v = (y[i + o] - target[i + o]) * scale
-                        row[o] = v
+                        y[i + o] = v
                         d[o] = d[o] + v
                     }
-                    row += outWidth
                 }
             }
         }
-        // Set when the upstream gradient of the layer at hand is already through its sine
-        // (computed fused with the product that feeds it).
-        var throughSine = false
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let fanIn = widths[l], fanOut = widths[l + 1]
-            let g = upstream.base
-            if l < layers - 1 && !throughSine {
-                // Through the sine, then the factor ω₀, with the bias's row sums in the same pass.
-                for member in 0..<k {
-                    let block = member * p * fanOut
-                    Self.sinePullback(g + block, cosines: cosines[l].base + block, frequency: frequency,
-                                      rows: p, width: fanOut, biasGradient: biasGradients[l].base + member * fanOut)
-                }
-            }
-            throughSine = false
+            // This layer's gradient G: dL/dY for the output layer, a sine layer's over its cosines
+            // (already through the sine, by the layer above).
+            let g = l == layers - 1 ? outputs.base : cosines[l].base
             // Weight: Gᵀ·input per member.
             let input = l == 0 ? coordinates.base : activations[l - 1].base
             Self.gemmIntoZeros(.transpose, .none, m: fanOut, n: fanIn, k: p,
@@ -229,28 +219,31 @@ final class SIRENMemberBatch {
                                b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
                                c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
             guard l > 0 else { continue }
-            // The input's gradient, G·W, is the next layer's upstream.
+            // The input's gradient G·W, through the sine below it (then the factor ω₀), with that
+            // layer's bias sums, over its cosines.
             if fanOut == 1 {
                 // A one-column G (a greyscale output): G·W is an outer product, each element one
                 // product, which the GEMM computes as α·(0 + a·b) + 0 — the same bits as a·b + 0
                 // (the + 0 turns a −0 into +0 as the GEMM's zero accumulator does). So it is
-                // computed here, already through the sine below and with its bias sums, sparing
-                // the GEMM's packing and a pass over the gradient.
+                // computed here, in the sine pullback's pass, sparing the GEMM's packing and a
+                // pass over the gradient.
                 for member in 0..<k {
                     let block = member * p * fanIn
                     Self.outerSinePullback(column: g + member * p, row: weights[l].base + member * fanIn,
                                            cosines: cosines[l - 1].base + block, frequency: frequency,
-                                           rows: p, width: fanIn, into: downstream.base + block,
-                                           biasGradient: biasGradients[l - 1].base + member * fanIn)
+                                           rows: p, width: fanIn, biasGradient: biasGradients[l - 1].base + member * fanIn)
                 }
-                throughSine = true
             } else {
                 Self.gemmIntoZeros(.none, .none, m: p, n: fanIn, k: fanOut,
                                    a: g, lda: fanOut, strideA: p * fanOut,
                                    b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
-                                   c: downstream.base, ldc: fanIn, strideC: p * fanIn, batch: k)
+                                   c: product.base, ldc: fanIn, strideC: p * fanIn, batch: k)
+                for member in 0..<k {
+                    let block = member * p * fanIn
+                    Self.sinePullback(product.base + block, cosines: cosines[l - 1].base + block, frequency: frequency,
+                                      rows: p, width: fanIn, biasGradient: biasGradients[l - 1].base + member * fanIn)
+                }
             }
-            swap(&upstream, &downstream)
         }
     }
 
@@ -270,42 +263,42 @@ final class SIRENMemberBatch {
                                 b: b, ldb: ldb, strideB: strideB, beta: 1, c: c, ldc: ldc, strideC: strideC, batch: batch)
     }
 
-    /// `into[r, i] = ((column[r]·row[i] + 0)·cos[r, i])·ω₀` over `rows` × `width`, and
+    /// `cos[r, i] ← ((column[r]·row[i] + 0)·cos[r, i])·ω₀` over `rows` × `width`, and
     /// `biasGradient[i]` ← the rows' sums of it, accumulated row by row from zero: the outer
     /// product G·W of a one-column G (see ``backward(targets:)``) followed by
     /// ``sinePullback(_:cosines:frequency:rows:width:biasGradient:)``, in one pass.
     private static func outerSinePullback(column: UnsafePointer<Float>, row w: UnsafePointer<Float>,
-                                          cosines c: UnsafePointer<Float>, frequency: Float, rows: Int, width: Int,
-                                          into out: UnsafeMutablePointer<Float>, biasGradient d: UnsafeMutablePointer<Float>) {
+                                          cosines c: UnsafeMutablePointer<Float>, frequency: Float, rows: Int, width: Int,
+                                          biasGradient d: UnsafeMutablePointer<Float>) {
         typealias Lanes = SIMD8<Float>
         let omega = Lanes(repeating: frequency), zero = Lanes(repeating: 0)
         let vectorWidth = width - width % 8
         for o in 0..<width { d[o] = 0 }
         for r in 0..<rows {
             let g = column[r], gLanes = Lanes(repeating: column[r])
-            let target = out + r * width, cosine = c + r * width
+            let cosine = c + r * width
             var o = 0
             while o < vectorWidth {
                 let product = gLanes * UnsafeRawPointer(w + o).loadUnaligned(as: Lanes.self) + zero
                 let v = (product * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
-                UnsafeMutableRawPointer(target + o).storeBytes(of: v, as: Lanes.self)
+                UnsafeMutableRawPointer(cosine + o).storeBytes(of: v, as: Lanes.self)
                 let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
                 UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
                 o += 8
             }
             while o < width {
                 let v = ((g * w[o] + 0) * cosine[o]) * frequency
-                target[o] = v
+                cosine[o] = v
                 d[o] = d[o] + v
                 o += 1
             }
         }
     }
 
-    /// `g ← (g·cos)·ω₀` over `rows` × `width` (the sine's pullback, then the scalar's), and
+    /// `cos ← (g·cos)·ω₀` over `rows` × `width` (the sine's pullback, then the scalar's), and
     /// `biasGradient` ← the rows' sums of the result, accumulated row by row from zero — the tape's
     /// two elementwise products and its bias sum, in one pass.
-    private static func sinePullback(_ g: UnsafeMutablePointer<Float>, cosines c: UnsafePointer<Float>,
+    private static func sinePullback(_ g: UnsafePointer<Float>, cosines c: UnsafeMutablePointer<Float>,
                                      frequency: Float, rows: Int, width: Int,
                                      biasGradient d: UnsafeMutablePointer<Float>) {
         typealias Lanes = SIMD8<Float>
@@ -318,14 +311,14 @@ final class SIRENMemberBatch {
             while o < vectorWidth {
                 let v = (UnsafeRawPointer(row + o).loadUnaligned(as: Lanes.self)
                          * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
-                UnsafeMutableRawPointer(row + o).storeBytes(of: v, as: Lanes.self)
+                UnsafeMutableRawPointer(cosine + o).storeBytes(of: v, as: Lanes.self)
                 let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
                 UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
                 o += 8
             }
             while o < width {
                 let v = (row[o] * cosine[o]) * frequency
-                row[o] = v
+                cosine[o] = v
                 d[o] = d[o] + v
                 o += 1
             }
