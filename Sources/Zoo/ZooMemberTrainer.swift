@@ -359,7 +359,7 @@ public enum ZooMemberTrainer {
             batch.forward()
             return batch.losses(targets: targets)
         }
-        /// Records member `k` at `epochs` with its current parameters.
+        // Records member `k` at `epochs` with its current parameters (written back from the stack).
         func record(_ k: Int, at epochs: [Int], diverged: Bool = false, trainLoss: Float? = nil) {
             guard !epochs.isEmpty else { return }
             if stacked != nil { batch.storeParameters(member: k) }

@@ -184,7 +184,7 @@ final class SIRENMemberBatch {
     ///
     /// Each gradient is written over the buffer it no longer needs — dL/dY over the outputs, a
     /// sine layer's gradient over its cosines — so a member's step touches no gradient buffers of
-    /// its own, and a 28×28 member's buffers (≈ 500 KB) fit in a core's L2 cache. The forward
+    /// its own, and a 28×28 member's buffers (≈ 520 KB) about fill a core's L2 cache. The forward
     /// pass's outputs are therefore gone until the next ``forward()``.
     func backward(targets: [Tensor]) {
         let k = count, p = pixels, layers = layerCount

@@ -6,8 +6,9 @@ import NeuralNetworks
 ///
 /// Stepping each member's module instead costs, every step, a copy of every parameter into the
 /// stacked buffers, a dictionary of fresh gradient tensors, and the optimizer's per-path state
-/// lookups — small tensors, so a tenth of a SIREN step. Here a step is the optimizer's own update
-/// loop (``SGD/update(_:gradient:velocity:count:)``, ``Adam/update(_:gradient:firstMoment:secondMoment:count:step:)``,
+/// lookups — for a SIREN's small tensors, several percent of a step (`perf`). Here a step is the
+/// optimizer's own update loop (``SGD/update(_:gradient:velocity:count:)``,
+/// ``Adam/update(_:gradient:firstMoment:secondMoment:count:step:)``,
 /// ``RMSProp/update(_:gradient:squareAverage:momentumBuffer:count:)``, the code its module step
 /// runs) on the member's block of each buffer: the same Float arithmetic, in the same order,
 /// with the same learning rate, weight decay and step count (tested bit for bit against the
