@@ -6,6 +6,7 @@ import PackageDescription
 /// Module graph (each module depends only on modules on earlier lines):
 ///
 ///     CNFNBLAS, CNFNZlib, CXGBoost            system libraries (CBLAS + LAPACKE, zlib, XGBoost's C API)
+///     CNFNVectorMath                          C: the AVX2 lanes of the fused sine-layer pass (runtime-dispatched)
 ///     LinearAlgebra                           BLAS / LAPACK wrappers
 ///     Tensors                                 the Float32 array
 ///     TensorIO, Autograd                      file formats (and the atomic writer); the tape
@@ -54,8 +55,12 @@ let package = Package(
             pkgConfig: "xgboost",
             providers: [.apt(["libxgboost-dev"])]
         ),
+        // C: 256-bit lanes for the SIREN forward's sincos. Swift compiles for baseline x86-64
+        // (128-bit SSE lanes); this one function is built for AVX2 and chosen at run time, with
+        // the same arithmetic (so the same bits) as the Swift kernel it stands in for.
+        .target(name: "CNFNVectorMath"),
         .target(name: "LinearAlgebra", dependencies: ["CNFNBLAS"]),
-        .target(name: "Tensors", dependencies: ["LinearAlgebra"]),
+        .target(name: "Tensors", dependencies: ["LinearAlgebra", "CNFNVectorMath"]),
         .target(name: "TensorIO", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "Datasets", dependencies: ["Tensors", "TensorIO", "CNFNZlib"]),

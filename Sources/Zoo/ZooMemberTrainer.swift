@@ -377,21 +377,30 @@ public enum ZooMemberTrainer {
             models.append(siren); targets.append(fit.target); recorders.append(fit.recorder); optimizers.append(fit.optimizer)
         }
         let batch = try SIRENMemberBatch(members: models, coordinates: sirenCoordinates(spec: spec, data: data))
+        // The parameters and optimizer state stay stacked for the whole fit; the modules are
+        // written only when a checkpoint records them. Optimizers the stacked update does not
+        // cover step the modules instead (the batch reloads a member after its step).
+        let stacked = StackedOptimizer(optimizers: optimizers, blocks: batch.parameterBlocks)
         let epochs = spec.training.sortedCheckpointEpochs
         let wanted = Set(epochs)
         let last = epochs.last ?? 0
         var active = [Bool](repeating: true, count: models.count)
         func fitLosses() -> [Float] {
-            batch.gatherParameters()
             batch.forward()
             return batch.losses(targets: targets)
+        }
+        // Records member `k` at `epochs` with its current parameters (written back from the stack).
+        func record(_ k: Int, at epochs: [Int], diverged: Bool = false, trainLoss: Float? = nil) {
+            guard !epochs.isEmpty else { return }
+            if stacked != nil { batch.storeParameters(member: k) }
+            for e in epochs { recorders[k].record(e, model: models[k], diverged: diverged, trainLoss: trainLoss) }
         }
         // A checkpoint's evaluation is the next step's forward pass (no update in between): the
         // step reuses it instead of running it again.
         var evaluated: [Float]? = nil
         if wanted.contains(0) {
             let losses = fitLosses()
-            for k in models.indices { recorders[k].record(0, model: models[k], trainLoss: losses[k]) }
+            for k in models.indices { record(k, at: [0], trainLoss: losses[k]) }
             evaluated = losses
         }
         var step = 0
@@ -399,25 +408,30 @@ public enum ZooMemberTrainer {
             step += 1
             let losses = evaluated ?? fitLosses()
             evaluated = nil
-            let gradients = batch.gradients(targets: targets)
+            batch.backward(targets: targets)
             for k in models.indices where active[k] {
                 guard losses[k].isFinite else {
                     // Diverged: the remaining checkpoints keep the weights of this moment; the
                     // member leaves the batch's updates (its NaNs never reach another member).
-                    for e in epochs where e >= step { recorders[k].record(e, model: models[k], diverged: true) }
+                    record(k, at: epochs.filter { $0 >= step }, diverged: true)
                     active[k] = false
                     continue
                 }
                 if reachedTarget(losses[k], spec: spec) {
-                    for e in epochs where e >= step { recorders[k].record(e, model: models[k], trainLoss: losses[k]) }
+                    record(k, at: epochs.filter { $0 >= step }, trainLoss: losses[k])
                     active[k] = false
                     continue
                 }
-                optimizers[k].step(models[k], gradients: gradients[k])
+                if let stacked {
+                    stacked.step(member: k)
+                } else {
+                    optimizers[k].step(models[k], gradients: batch.gradients(member: k))
+                    batch.loadParameters(member: k)
+                }
             }
             if wanted.contains(step) {
                 let after = fitLosses()
-                for k in models.indices where active[k] { recorders[k].record(step, model: models[k], trainLoss: after[k]) }
+                for k in models.indices where active[k] { record(k, at: [step], trainLoss: after[k]) }
                 evaluated = after
             }
         }

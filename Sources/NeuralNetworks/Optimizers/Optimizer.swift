@@ -106,21 +106,41 @@ public final class SGD: Optimizer {
     }
 
     public override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int) {
-        let lr = learningRate, mu = momentum, wd = weightDecay, nesterov = self.nesterov
+        let mu = momentum
         gradient.withUnsafeBufferPointer { g in
             value.withUnsafeMutableBufferPointer { w in
                 if mu > 0 {
                     state[0].withUnsafeMutableBufferPointer { v in
-                        for i in 0..<w.count {
-                            let gi = g[i] + wd * w[i]
-                            v[i] = mu * v[i] + gi
-                            w[i] -= lr * (nesterov ? gi + mu * v[i] : v[i])
-                        }
+                        update(w.baseAddress!, gradient: g.baseAddress!, velocity: v.baseAddress!, count: w.count)
                     }
                 } else {
-                    for i in 0..<w.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                    update(w.baseAddress!, gradient: g.baseAddress!, velocity: nil, count: w.count)
                 }
             }
+        }
+    }
+
+    /// ``update(_:gradient:state:step:)`` on raw buffers: the one implementation of the update, so a
+    /// trainer that keeps parameters in its own storage (the zoo's member batches) steps exactly as
+    /// this optimizer steps a module.
+    ///
+    /// - Parameters:
+    ///   - w: the parameter's `count` values, updated in place.
+    ///   - gradient: its gradient (`count` values).
+    ///   - velocity: the momentum buffer (`count` values, zero before the first step); needed when
+    ///     ``momentum`` > 0, ignored otherwise.
+    public func update(_ w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+                       velocity v: UnsafeMutablePointer<Float>?, count: Int) {
+        let lr = learningRate, mu = momentum, wd = weightDecay, nesterov = self.nesterov
+        if mu > 0, let v {
+            for i in 0..<count {
+                let gi = g[i] + wd * w[i]
+                v[i] = mu * v[i] + gi
+                w[i] -= lr * (nesterov ? gi + mu * v[i] : v[i])
+            }
+        } else {
+            precondition(mu <= 0, "SGD with momentum needs a velocity buffer")
+            for i in 0..<count { w[i] -= lr * (g[i] + wd * w[i]) }
         }
     }
 }
@@ -164,27 +184,46 @@ open class Adam: Optimizer {
     }
 
     public override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int) {
-        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
-        let c1 = 1 - Float(pow(Double(b1), Double(step))), c2 = 1 - Float(pow(Double(b2), Double(step)))
-        let decoupled = decoupledWeightDecay
         var m = state[0], v = state[1]
         state = []
         gradient.withUnsafeBufferPointer { g in
             value.withUnsafeMutableBufferPointer { w in
                 m.withUnsafeMutableBufferPointer { mp in
                     v.withUnsafeMutableBufferPointer { vp in
-                        for i in 0..<w.count {
-                            var gi = g[i]
-                            if decoupled { w[i] -= lr * wd * w[i] } else { gi += wd * w[i] }
-                            mp[i] = b1 * mp[i] + (1 - b1) * gi
-                            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                            w[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
-                        }
+                        update(w.baseAddress!, gradient: g.baseAddress!, firstMoment: mp.baseAddress!,
+                               secondMoment: vp.baseAddress!, count: w.count, step: step)
                     }
                 }
             }
         }
         state = [m, v]
+    }
+
+    /// ``update(_:gradient:state:step:)`` on raw buffers: the one implementation of the update, so a
+    /// trainer that keeps parameters in its own storage (the zoo's member batches) steps exactly as
+    /// this optimizer steps a module. Final: a subclass that changes the update overrides
+    /// ``update(_:gradient:state:step:)`` instead, so such trainers must use this only for ``Adam``
+    /// and ``AdamW`` themselves (and step any other subclass through its module).
+    ///
+    /// - Parameters:
+    ///   - w: the parameter's `count` values, updated in place.
+    ///   - gradient: its gradient (`count` values).
+    ///   - firstMoment: m (`count` values, zero before the first step).
+    ///   - secondMoment: v (`count` values, zero before the first step).
+    ///   - step: 1 for the first update (for bias correction).
+    public final func update(_ w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+                             firstMoment mp: UnsafeMutablePointer<Float>, secondMoment vp: UnsafeMutablePointer<Float>,
+                             count: Int, step: Int) {
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
+        let c1 = 1 - Float(pow(Double(b1), Double(step))), c2 = 1 - Float(pow(Double(b2), Double(step)))
+        let decoupled = decoupledWeightDecay
+        for i in 0..<count {
+            var gi = g[i]
+            if decoupled { w[i] -= lr * wd * w[i] } else { gi += wd * w[i] }
+            mp[i] = b1 * mp[i] + (1 - b1) * gi
+            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+            w[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
+        }
     }
 }
 
@@ -235,24 +274,41 @@ public final class RMSProp: Optimizer {
     }
 
     public override func update(_ value: inout Tensor, gradient: Tensor, state: inout [Tensor], step: Int) {
-        let lr = learningRate, a = alpha, eps = epsilon, mu = momentum, wd = weightDecay
         var s = state[0], buf = state[1]
         state = []
         gradient.withUnsafeBufferPointer { g in
             value.withUnsafeMutableBufferPointer { w in
                 s.withUnsafeMutableBufferPointer { sp in
                     buf.withUnsafeMutableBufferPointer { bp in
-                        for i in 0..<w.count {
-                            let gi = g[i] + wd * w[i]
-                            sp[i] = a * sp[i] + (1 - a) * gi * gi
-                            let u = gi / (sp[i].squareRoot() + eps)
-                            if mu > 0 { bp[i] = mu * bp[i] + u; w[i] -= lr * bp[i] } else { w[i] -= lr * u }
-                        }
+                        update(w.baseAddress!, gradient: g.baseAddress!, squareAverage: sp.baseAddress!,
+                               momentumBuffer: bp.baseAddress!, count: w.count)
                     }
                 }
             }
         }
         state = [s, buf]
+    }
+
+    /// ``update(_:gradient:state:step:)`` on raw buffers: the one implementation of the update, so a
+    /// trainer that keeps parameters in its own storage (the zoo's member batches) steps exactly as
+    /// this optimizer steps a module.
+    ///
+    /// - Parameters:
+    ///   - w: the parameter's `count` values, updated in place.
+    ///   - gradient: its gradient (`count` values).
+    ///   - squareAverage: s (`count` values, zero before the first step).
+    ///   - momentumBuffer: b (`count` values, zero before the first step; untouched when
+    ///     ``momentum`` is 0).
+    public func update(_ w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+                       squareAverage sp: UnsafeMutablePointer<Float>, momentumBuffer bp: UnsafeMutablePointer<Float>,
+                       count: Int) {
+        let lr = learningRate, a = alpha, eps = epsilon, mu = momentum, wd = weightDecay
+        for i in 0..<count {
+            let gi = g[i] + wd * w[i]
+            sp[i] = a * sp[i] + (1 - a) * gi * gi
+            let u = gi / (sp[i].squareRoot() + eps)
+            if mu > 0 { bp[i] = mu * bp[i] + u; w[i] -= lr * bp[i] } else { w[i] -= lr * u }
+        }
     }
 }
 

@@ -6,15 +6,20 @@ import Foundation
 /// machine: large enough that a step's fixed costs are shared, small enough that a batch's
 /// activations stay in cache, and no larger than each worker's share of the work.
 public enum MemberBatchSize {
-    /// The activation memory one batch may use per worker (bytes): about a core's L2 cache.
-    /// Measured on the 2-core build machine (600 Fashion-MNIST SIRENs, 2 workers, one run each):
-    /// K = 1 made 1,667 members/min, K = 4 1,552, K = 13 1,533 — once a batch's activations
-    /// (≈ 700 KB per 28×28 member) leave L2, the GEMMs wait on memory and the shared step
-    /// overhead saved by batching is smaller than that. Smaller images batch more members.
+    /// The activation memory one batch may use per worker (bytes): a core's L2 cache (512 KB on
+    /// the 2-core build machine, an AMD EPYC).
+    /// Measured there before the SIREN batch kept its parameters stacked (600 Fashion-MNIST
+    /// SIRENs, 2 workers, one run each): K = 1 made 1,667 members/min, K = 4 1,552, K = 13 1,533 —
+    /// once a batch's activations (then ≈ 700 KB per 28×28 member) leave L2, the GEMMs wait on
+    /// memory and the shared step overhead saved by batching is smaller than that. With the
+    /// parameters and optimizer state stacked and the gradients written over the activations
+    /// (≈ 520 KB per member), K = 1, 2 and 4 were within the shared machine's noise (150 members,
+    /// 1 worker, three alternating runs each: 6.5–7.0, 6.7–7.2 and 7.0–7.5 s of CPU), so a 28×28
+    /// SIREN still trains alone. Smaller images batch more members.
     /// MLPs (hidden [32, 32], batch 64, 28×28, thread CPU per member against the tape, same
     /// process): K = 1 0.91×, K = 4 0.93×, K = 16 1.01× — their steps are GEMM-bound, so the same
     /// budget (K = 1 there) serves them.
-    public static let cacheBudget = 1 << 20
+    public static let cacheBudget = 1 << 19
     /// The largest automatic K.
     public static let automaticLimit = 64
 
@@ -31,9 +36,11 @@ public enum MemberBatchSize {
             let widths = [2] + (spec.architecture.hiddenWidths ?? [32, 32]) + [imageShape[0]]
             let hidden = widths.dropFirst().dropLast().reduce(0, +)
             let widest = widths.max() ?? 1
-            // Sines and cosines per hidden layer, outputs, and three scratch buffers of the widest
-            // layer (the pre-activation, two for gradients) — what ``SIRENMemberBatch`` allocates.
-            let floats = pixels * (2 * hidden + widths.last! + 3 * widest) + 2 * parameters(widths)
+            // Sines and cosines per hidden layer, outputs, and one scratch buffer of the widest
+            // layer (the gradients overwrite cosines and outputs); parameters, their gradients
+            // and up to two optimizer state buffers — what ``SIRENMemberBatch`` and
+            // ``StackedOptimizer`` allocate.
+            let floats = pixels * (2 * hidden + widths.last! + widest) + 4 * parameters(widths)
             return floats * MemoryLayout<Float>.size
         case .mlp:
             let widths = [imageShape.reduce(1, *)] + (spec.architecture.hiddenWidths ?? [32, 32]) + [Swift.max(classes, 1)]

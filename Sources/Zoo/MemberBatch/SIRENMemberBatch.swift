@@ -5,18 +5,23 @@ import NeuralNetworks
 
 /// K SIRENs of one architecture fitted together on one coordinate grid: their parameters stacked
 /// on a leading member axis, each layer's forward and backward one strided-batched GEMM over the
-/// members, the sines of all members in one vectorised pass.
+/// members, a sine layer's bias, ω₀ and sine in one vectorised pass.
 ///
 /// Fitting SIRENs one at a time spends most of each step building a tape and dispatching a dozen
-/// small operations; here a step is a fixed sequence of BLAS calls over preallocated buffers.
+/// small operations; here a step is a fixed sequence of BLAS calls and fused loops over
+/// preallocated buffers. The stacked parameters are the master copy for the whole fit (the
+/// optimizers update them in place, see ``StackedOptimizer``): the member modules are written only
+/// when a checkpoint records them (``storeParameters(member:)``).
 ///
 /// **Same as alone.** Every member's numbers go through the same operations, in the same order,
 /// as the tape-based path (``SIREN`` under ``Module/lossAndGradients(_:)`` with
 /// ``Loss/meanSquaredError(_:_:)``): the same GEMM shapes per member, bias added then multiplied
-/// by ω₀, the same vectorised sine, row-by-row bias sums, the MSE in Double. No operation mixes
-/// members, so a member's weights never depend on which members share its batch (tested).
+/// by ω₀ (each rounded), the same vectorised sine, the sine's pullback `(g·cos)·ω₀`, row-by-row
+/// bias sums, the MSE in Double. No operation mixes members, so a member's weights never depend
+/// on which members share its batch (tested).
 final class SIRENMemberBatch {
-    /// The member networks; their parameter values are the master copy the optimizers update.
+    /// The member networks. Their parameter values are current only after
+    /// ``storeParameters(member:)``: during a fit the stacked buffers hold the parameters.
     let members: [SIREN]
     /// `[inputs, hidden…, outputs]`.
     let widths: [Int]
@@ -26,12 +31,11 @@ final class SIRENMemberBatch {
     private let coordinates: FloatBuffer                // [P, inputs]
     private let weights: [FloatBuffer]                  // per layer: [K, out, in]
     private let biases: [FloatBuffer]                   // per layer: [K, out]
-    private let preActivation: FloatBuffer              // scratch, [K, P, max width]: ω₀(h·Wᵀ + b) of the layer at hand
+    private let product: FloatBuffer                    // scratch, [K, P, max width]: h·Wᵀ of the layer at hand, or G·W in the backward
     private let activations: [FloatBuffer]              // hidden layers: [K, P, out], sin of the pre-activation
-    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs)
-    private let outputs: FloatBuffer                    // [K, P, outputs]
-    private var upstream: FloatBuffer                   // gradient scratch, [K, P, max width]
-    private var downstream: FloatBuffer
+    private let cosines: [FloatBuffer]                  // hidden layers: [K, P, out], its cos (all the backward needs),
+                                                        // then the layer's gradient (written over it in the backward)
+    private let outputs: FloatBuffer                    // [K, P, outputs], then dL/dY (written over it in the backward)
     private let weightGradients: [FloatBuffer]
     private let biasGradients: [FloatBuffer]
     /// Each layer's (weight, bias) parameter paths in the members' modules.
@@ -40,6 +44,25 @@ final class SIRENMemberBatch {
     var count: Int { members.count }
     private var layerCount: Int { widths.count - 1 }
 
+    /// One member's parameter tensor in the stacked buffers: ``parameterBlocks`` lists them.
+    struct Block {
+        /// The stacked values `[K, size]` and their gradients (same layout).
+        let values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>
+        /// Elements per member.
+        let size: Int
+    }
+
+    /// Every parameter tensor of a member, as blocks of the stacked buffers (each layer's weight,
+    /// then its bias): what an optimizer steps after ``backward(targets:)``.
+    var parameterBlocks: [Block] {
+        (0..<layerCount).flatMap { l in
+            [Block(values: weights[l].base, gradients: weightGradients[l].base, size: widths[l + 1] * widths[l]),
+             Block(values: biases[l].base, gradients: biasGradients[l].base, size: widths[l + 1])]
+        }
+    }
+
+    /// Stacks the members' current parameters.
+    ///
     /// - Throws: ``ZooError/invalidSpec(_:)`` when the members' architectures differ or the
     ///   coordinates do not match the input width.
     init(members: [SIREN], coordinates: Tensor) throws {
@@ -69,60 +92,71 @@ final class SIRENMemberBatch {
         cosines = (0..<(layers - 1)).map { FloatBuffer(count: k * p * widths[$0 + 1]) }
         outputs = FloatBuffer(count: k * p * widths[layers])
         let widest = widths.max() ?? 1
-        preActivation = FloatBuffer(count: k * p * widest)
-        upstream = FloatBuffer(count: k * p * widest)
-        downstream = FloatBuffer(count: k * p * widest)
+        product = FloatBuffer(count: k * p * widest)
         let paths = Dictionary(uniqueKeysWithValues: first.namedParameters().map { (ObjectIdentifier($0.parameter), $0.path) })
-        let dense = first.hidden.map(\.linear) + [first.output]
         var resolved: [(String, String)] = []
-        for layer in dense {
+        for layer in first.hidden.map(\.linear) + [first.output] {
             guard let w = paths[ObjectIdentifier(layer.weight)], let b = layer.bias.flatMap({ paths[ObjectIdentifier($0)] }) else {
                 throw ZooError.invalidSpec("a SIREN layer without a bias cannot be batched")
             }
             resolved.append((w, b))
         }
         parameterPaths = resolved
+        for member in 0..<k { loadParameters(member: member) }
     }
 
-    /// Copies the members' current parameter values into the stacked buffers.
-    func gatherParameters() {
-        for (k, member) in members.enumerated() {
-            for (l, layer) in (member.hidden.map(\.linear) + [member.output]).enumerated() {
-                let wCount = widths[l + 1] * widths[l], bCount = widths[l + 1]
-                layer.weight.value.withUnsafeBufferPointer { (weights[l].base + k * wCount).update(from: $0.baseAddress!, count: wCount) }
-                layer.bias?.value.withUnsafeBufferPointer { (biases[l].base + k * bCount).update(from: $0.baseAddress!, count: bCount) }
-            }
+    /// The dense layers of `member` in order (its sine layers' linear maps, then the output).
+    private func layers(of member: Int) -> [Dense] {
+        members[member].hidden.map(\.linear) + [members[member].output]
+    }
+
+    /// Copies `member`'s module parameters into the stacked buffers (after the module changed:
+    /// a step by its generic optimizer).
+    func loadParameters(member: Int) {
+        for (l, layer) in layers(of: member).enumerated() {
+            let wCount = widths[l + 1] * widths[l], bCount = widths[l + 1]
+            layer.weight.value.withUnsafeBufferPointer { (weights[l].base + member * wCount).update(from: $0.baseAddress!, count: wCount) }
+            layer.bias?.value.withUnsafeBufferPointer { (biases[l].base + member * bCount).update(from: $0.baseAddress!, count: bCount) }
         }
     }
 
-    /// Runs every member on the grid (after ``gatherParameters()``).
+    /// Writes `member`'s stacked parameters into its module (fresh tensors, so values recorded
+    /// earlier keep theirs) — before a checkpoint records the module.
+    func storeParameters(member: Int) {
+        for (l, layer) in layers(of: member).enumerated() {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            layer.weight.value = weights[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
+            layer.bias?.value = biases[l].tensor(shape: [fanOut], offset: member * fanOut)
+        }
+    }
+
+    /// Runs every member on the grid with the stacked parameters.
     func forward() {
         let k = count, p = pixels, layers = layerCount
         for l in 0..<layers {
             let fanIn = widths[l], fanOut = widths[l + 1]
             let hidden = l < layers - 1
-            let out = hidden ? preActivation.base : outputs.base
+            let out = hidden ? product.base : outputs.base
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            BLAS.gemmStridedBatched(.none, .transpose, m: p, n: fanOut, k: fanIn,
-                                    a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
-                                    b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
-                                    c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
+            Self.gemmIntoZeros(.none, .transpose, m: p, n: fanOut, k: fanIn,
+                               a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
+                               b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                               c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
             for member in 0..<k {
                 let bias = biases[l].base + member * fanOut
-                var row = out + member * p * fanOut
-                for _ in 0..<p {
-                    if hidden {
-                        for o in 0..<fanOut { row[o] = (row[o] + bias[o]) * frequency }
-                    } else {
+                let block = member * p * fanOut
+                if hidden {
+                    // Bias, ω₀ and sine in one pass; the cosines come from the same lanes as the
+                    // tape's pullback computes them.
+                    VectorSine.sincos(rows: out + block, bias: bias, scale: frequency, rowCount: p, width: fanOut,
+                                      sine: activations[l].base + block, cosine: cosines[l].base + block)
+                } else {
+                    var row = out + block
+                    for _ in 0..<p {
                         for o in 0..<fanOut { row[o] = row[o] + bias[o] }
+                        row += fanOut
                     }
-                    row += fanOut
                 }
-            }
-            if hidden {
-                // The cosines come from the same lanes as the tape's pullback computes them.
-                VectorSine.sincos(preActivation.base, sine: activations[l].base, cosine: cosines[l].base,
-                                  count: k * p * fanOut)
             }
         }
     }
@@ -144,63 +178,163 @@ final class SIRENMemberBatch {
         }
     }
 
-    /// The gradients of each member's MSE with respect to its parameters, by parameter path (after
-    /// ``forward()``).
-    func gradients(targets: [Tensor]) -> [[String: Tensor]] {
+    /// The gradients of each member's MSE with respect to its parameters, into the stacked
+    /// gradient buffers (after ``forward()`` and ``losses(targets:)``; read them through
+    /// ``parameterBlocks`` or ``gradients(member:)``).
+    ///
+    /// Each gradient is written over the buffer it no longer needs — dL/dY over the outputs, a
+    /// sine layer's gradient over its cosines — so a member's step touches no gradient buffers of
+    /// its own, and a 28×28 member's buffers (≈ 520 KB) about fill a core's L2 cache. The forward
+    /// pass's outputs are therefore gone until the next ``forward()``.
+    func backward(targets: [Tensor]) {
         let k = count, p = pixels, layers = layerCount
         let outWidth = widths[layers]
         let n = p * outWidth
         let scale = 2 * Float(1) / Float(Swift.max(n, 1))
-        // dL/dY = (Y − T)·2/n, per member.
+        // dL/dY = (Y − T)·2/n per member, and the output bias's gradient, its row sums.
         for member in 0..<k {
             targets[member].withUnsafeBufferPointer { t in
-                let y = outputs.base + member * n, g = upstream.base + member * n
-                for i in 0..<n { g[i] = (y[i] - t[i]) * scale }
+                let y = outputs.base + member * n, target = t.baseAddress!
+                let d = biasGradients[layers - 1].base + member * outWidth
+                for o in 0..<outWidth { d[o] = 0 }
+                for r in 0..<p {
+                    let i = r * outWidth
+                    for o in 0..<outWidth {
+                        let v = (y[i + o] - target[i + o]) * scale
+                        y[i + o] = v
+                        d[o] = d[o] + v
+                    }
+                }
             }
         }
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let fanIn = widths[l], fanOut = widths[l + 1]
-            let g = upstream.base
-            if l < layers - 1 {
-                // Through the sine, then the factor ω₀.
-                let size = k * p * fanOut
-                let c = cosines[l].base
-                for i in 0..<size { g[i] = (g[i] * c[i]) * frequency }
-            }
-            // Bias: the rows' sum, accumulated row by row.
-            for member in 0..<k {
-                let d = biasGradients[l].base + member * fanOut
-                for o in 0..<fanOut { d[o] = 0 }
-                var row = g + member * p * fanOut
-                for _ in 0..<p {
-                    for o in 0..<fanOut { d[o] = d[o] + row[o] }
-                    row += fanOut
-                }
-            }
+            // This layer's gradient G: dL/dY for the output layer, a sine layer's over its cosines
+            // (already through the sine, by the layer above).
+            let g = l == layers - 1 ? outputs.base : cosines[l].base
             // Weight: Gᵀ·input per member.
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            BLAS.gemmStridedBatched(.transpose, .none, m: fanOut, n: fanIn, k: p,
-                                    a: g, lda: fanOut, strideA: p * fanOut,
-                                    b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
-                                    c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
-            if l > 0 {
-                // The input's gradient, G·W, is the next layer's upstream.
-                BLAS.gemmStridedBatched(.none, .none, m: p, n: fanIn, k: fanOut,
-                                        a: g, lda: fanOut, strideA: p * fanOut,
-                                        b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
-                                        c: downstream.base, ldc: fanIn, strideC: p * fanIn, batch: k)
-                swap(&upstream, &downstream)
+            Self.gemmIntoZeros(.transpose, .none, m: fanOut, n: fanIn, k: p,
+                               a: g, lda: fanOut, strideA: p * fanOut,
+                               b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
+                               c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
+            guard l > 0 else { continue }
+            // The input's gradient G·W, through the sine below it (then the factor ω₀), with that
+            // layer's bias sums, over its cosines.
+            if fanOut == 1 {
+                // A one-column G (a greyscale output): G·W is an outer product, each element one
+                // product, which the GEMM computes as α·(0 + a·b) + 0 — the same bits as a·b + 0
+                // (the + 0 turns a −0 into +0 as the GEMM's zero accumulator does). So it is
+                // computed here, in the sine pullback's pass, sparing the GEMM's packing and a
+                // pass over the gradient.
+                for member in 0..<k {
+                    let block = member * p * fanIn
+                    Self.outerSinePullback(column: g + member * p, row: weights[l].base + member * fanIn,
+                                           cosines: cosines[l - 1].base + block, frequency: frequency,
+                                           rows: p, width: fanIn, biasGradient: biasGradients[l - 1].base + member * fanIn)
+                }
+            } else {
+                Self.gemmIntoZeros(.none, .none, m: p, n: fanIn, k: fanOut,
+                                   a: g, lda: fanOut, strideA: p * fanOut,
+                                   b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
+                                   c: product.base, ldc: fanIn, strideC: p * fanIn, batch: k)
+                for member in 0..<k {
+                    let block = member * p * fanIn
+                    Self.sinePullback(product.base + block, cosines: cosines[l - 1].base + block, frequency: frequency,
+                                      rows: p, width: fanIn, biasGradient: biasGradients[l - 1].base + member * fanIn)
+                }
             }
         }
-        return (0..<k).map { member in
-            var out: [String: Tensor] = [:]
-            for l in 0..<layers {
-                let fanIn = widths[l], fanOut = widths[l + 1]
-                out[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
-                out[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: member * fanOut)
+    }
+
+    /// `BLAS.gemmStridedBatched` with β = 0, as β = 1 into C filled with zeros: the same bits
+    /// (OpenBLAS's β = 0 first writes +0 into C, then adds α·A·B to C block by block, exactly as
+    /// it does from the zeros here), but `memset`'s zeros instead of OpenBLAS's scaling pass over
+    /// C — a tenth of a 28×28 SIREN step.
+    private static func gemmIntoZeros(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                                      a: UnsafePointer<Float>, lda: Int, strideA: Int,
+                                      b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, batch: Int) {
+        // C_b spans (rows − 1)·ldc + n elements from c + b·strideC; the members' blocks tile
+        // [0, (batch − 1)·strideC + that).
+        let span = (batch - 1) * strideC + (m - 1) * ldc + n
+        c.update(repeating: 0, count: span)
+        BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, a: a, lda: lda, strideA: strideA,
+                                b: b, ldb: ldb, strideB: strideB, beta: 1, c: c, ldc: ldc, strideC: strideC, batch: batch)
+    }
+
+    /// `cos[r, i] ← ((column[r]·row[i] + 0)·cos[r, i])·ω₀` over `rows` × `width`, and
+    /// `biasGradient[i]` ← the rows' sums of it, accumulated row by row from zero: the outer
+    /// product G·W of a one-column G (see ``backward(targets:)``) followed by
+    /// ``sinePullback(_:cosines:frequency:rows:width:biasGradient:)``, in one pass.
+    private static func outerSinePullback(column: UnsafePointer<Float>, row w: UnsafePointer<Float>,
+                                          cosines c: UnsafeMutablePointer<Float>, frequency: Float, rows: Int, width: Int,
+                                          biasGradient d: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD8<Float>
+        let omega = Lanes(repeating: frequency), zero = Lanes(repeating: 0)
+        let vectorWidth = width - width % 8
+        for o in 0..<width { d[o] = 0 }
+        for r in 0..<rows {
+            let g = column[r], gLanes = Lanes(repeating: column[r])
+            let cosine = c + r * width
+            var o = 0
+            while o < vectorWidth {
+                let product = gLanes * UnsafeRawPointer(w + o).loadUnaligned(as: Lanes.self) + zero
+                let v = (product * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
+                UnsafeMutableRawPointer(cosine + o).storeBytes(of: v, as: Lanes.self)
+                let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
+                UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
+                o += 8
             }
-            return out
+            while o < width {
+                let v = ((g * w[o] + 0) * cosine[o]) * frequency
+                cosine[o] = v
+                d[o] = d[o] + v
+                o += 1
+            }
         }
+    }
+
+    /// `cos ← (g·cos)·ω₀` over `rows` × `width` (the sine's pullback, then the scalar's), and
+    /// `biasGradient` ← the rows' sums of the result, accumulated row by row from zero — the tape's
+    /// two elementwise products and its bias sum, in one pass.
+    private static func sinePullback(_ g: UnsafePointer<Float>, cosines c: UnsafeMutablePointer<Float>,
+                                     frequency: Float, rows: Int, width: Int,
+                                     biasGradient d: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD8<Float>
+        let omega = Lanes(repeating: frequency)
+        let vectorWidth = width - width % 8
+        for o in 0..<width { d[o] = 0 }
+        for r in 0..<rows {
+            let row = g + r * width, cosine = c + r * width
+            var o = 0
+            while o < vectorWidth {
+                let v = (UnsafeRawPointer(row + o).loadUnaligned(as: Lanes.self)
+                         * UnsafeRawPointer(cosine + o).loadUnaligned(as: Lanes.self)) * omega
+                UnsafeMutableRawPointer(cosine + o).storeBytes(of: v, as: Lanes.self)
+                let sum = UnsafeRawPointer(d + o).loadUnaligned(as: Lanes.self) + v
+                UnsafeMutableRawPointer(d + o).storeBytes(of: sum, as: Lanes.self)
+                o += 8
+            }
+            while o < width {
+                let v = (row[o] * cosine[o]) * frequency
+                cosine[o] = v
+                d[o] = d[o] + v
+                o += 1
+            }
+        }
+    }
+
+    /// `member`'s gradients by parameter path (after ``backward(targets:)``), for an optimizer
+    /// that steps the member's module.
+    func gradients(member: Int) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for l in 0..<layerCount {
+            let fanIn = widths[l], fanOut = widths[l + 1]
+            out[parameterPaths[l].weight] = weightGradients[l].tensor(shape: [fanOut, fanIn], offset: member * fanOut * fanIn)
+            out[parameterPaths[l].bias] = biasGradients[l].tensor(shape: [fanOut], offset: member * fanOut)
+        }
+        return out
     }
 }
 

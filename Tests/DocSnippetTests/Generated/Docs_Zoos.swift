@@ -8,7 +8,7 @@ enum Docs_Zoos {
     static let article = "Docs/Zoos.md"
 
     static func run() throws {
-#sourceLocation(file: "Docs/Zoos.md", line: 288)
+#sourceLocation(file: "Docs/Zoos.md", line: 297)
 
 
 

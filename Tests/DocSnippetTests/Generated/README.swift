@@ -7,7 +7,7 @@ enum README {
     static let article = "README.md"
 
     static func run() throws {
-#sourceLocation(file: "README.md", line: 61)
+#sourceLocation(file: "README.md", line: 62)
 
 
 var rng = SeededGenerator(seed: 0)
