@@ -87,4 +87,29 @@ import Testing
             for j in 0..<(m * n) { #expect(abs(c[i * m * n + j] - expected[j]) < 1e-5) }
         }
     }
+
+    /// The β = 1-into-zeros product has the bits of the β = 0 product (whatever C held before),
+    /// and a view with a wider row stride leaves the columns between its rows alone.
+    @Test func gemmIntoZerosEqualsBetaZeroAndKeepsNeighbouringColumns() {
+        var rng = TestRNG(seed: 5)
+        let (m, n, k, ldc) = (7, 3, 9, 8)
+        let a: [Float] = randomValues(m * k, &rng), b: [Float] = randomValues(k * n, &rng)
+        var reference = [Float](repeating: .nan, count: m * ldc)
+        var viaZeros = [Float](repeating: 42, count: m * ldc)
+        reference.withUnsafeMutableBufferPointer { c in
+            BLAS.gemm(.none, .none, m: m, n: n, k: k, alpha: 0.5, a: a, lda: k, b: b, ldb: n, c: c.baseAddress!, ldc: ldc)
+        }
+        viaZeros.withUnsafeMutableBufferPointer { c in
+            BLAS.gemmIntoZeros(.none, .none, m: m, n: n, k: k, alpha: 0.5, a: a, lda: k, b: b, ldb: n, c: c.baseAddress!, ldc: ldc)
+        }
+        for r in 0..<m {
+            for j in 0..<ldc {
+                if j < n {
+                    #expect(viaZeros[r * ldc + j].bitPattern == reference[r * ldc + j].bitPattern)
+                } else {
+                    #expect(viaZeros[r * ldc + j] == 42, "column \(j) of row \(r) was written")
+                }
+            }
+        }
+    }
 }

@@ -339,7 +339,7 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         // Classifier: dW = Gᵀ·pooled, db = Σ rows of G, dpooled = G·W.
         var dWeight = Tensor(uninitializedShape: [classes, f]), dBias = Tensor(zeros: [classes])
         dWeight.withUnsafeMutableBufferPointer { dw in
-            BLAS.gemm(.transpose, .none, m: classes, n: f, k: rows, a: logitGradient.base, lda: classes,
+            BLAS.gemmIntoZeros(.transpose, .none, m: classes, n: f, k: rows, a: logitGradient.base, lda: classes,
                       b: pooled.base, ldb: f, c: dw.baseAddress!, ldc: f)
         }
         dBias.withUnsafeMutableBufferPointer { db in
@@ -348,7 +348,7 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         gradients[classifierPaths.weight] = dWeight
         gradients[classifierPaths.bias] = dBias
         network.classifier.weight.value.withUnsafeBufferPointer { w in
-            BLAS.gemm(.none, .none, m: rows, n: f, k: classes, a: logitGradient.base, lda: classes,
+            BLAS.gemmIntoZeros(.none, .none, m: rows, n: f, k: classes, a: logitGradient.base, lda: classes,
                       b: w.baseAddress!, ldb: f, c: pooledGradient.base, ldc: f)
         }
         // Global average pooling: every pixel of an image gets its channel's gradient / P.
@@ -377,12 +377,12 @@ final class CNNMemberBatch: ClassifierMemberBatch {
             }
             var db = Tensor(zeros: [fl])
             db.withUnsafeMutableBufferPointer { RowKernels.addColumnSums(g, rows: m, width: fl, into: $0.baseAddress!) }
-            BLAS.gemm(.transpose, .none, m: fl, n: shape.patch, k: m, a: g, lda: fl,
+            BLAS.gemmIntoZeros(.transpose, .none, m: fl, n: shape.patch, k: m, a: g, lda: fl,
                       b: columns[l].base, ldb: shape.patch, c: kernelGradients[l].base, ldc: shape.patch)
             gradients[convolutionPaths[l].weight] = filterGradient(kernelGradients[l].base, shape: shape)
             gradients[convolutionPaths[l].bias] = db
             if l > 0 {
-                BLAS.gemm(.none, .none, m: m, n: shape.patch, k: fl, a: g, lda: fl,
+                BLAS.gemmIntoZeros(.none, .none, m: m, n: shape.patch, k: fl, a: g, lda: fl,
                           b: kernels[l].base, ldb: shape.patch, c: columnGradient.base, ldc: shape.patch)
                 row2im(columnGradient.base, shape: shape, rows: rows, into: downstream.base)
                 swap(&upstream, &downstream)

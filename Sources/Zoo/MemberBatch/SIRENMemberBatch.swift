@@ -138,7 +138,7 @@ final class SIRENMemberBatch {
             let hidden = l < layers - 1
             let out = hidden ? product.base : outputs.base
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            Self.gemmIntoZeros(.none, .transpose, m: p, n: fanOut, k: fanIn,
+            BLAS.gemmStridedBatchedIntoZeros(.none, .transpose, m: p, n: fanOut, k: fanIn,
                                a: input, lda: fanIn, strideA: l == 0 ? 0 : p * fanIn,
                                b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
                                c: out, ldc: fanOut, strideC: p * fanOut, batch: k)
@@ -214,7 +214,7 @@ final class SIRENMemberBatch {
             let g = l == layers - 1 ? outputs.base : cosines[l].base
             // Weight: Gᵀ·input per member.
             let input = l == 0 ? coordinates.base : activations[l - 1].base
-            Self.gemmIntoZeros(.transpose, .none, m: fanOut, n: fanIn, k: p,
+            BLAS.gemmStridedBatchedIntoZeros(.transpose, .none, m: fanOut, n: fanIn, k: p,
                                a: g, lda: fanOut, strideA: p * fanOut,
                                b: input, ldb: fanIn, strideB: l == 0 ? 0 : p * fanIn,
                                c: weightGradients[l].base, ldc: fanIn, strideC: fanOut * fanIn, batch: k)
@@ -234,7 +234,7 @@ final class SIRENMemberBatch {
                                            rows: p, width: fanIn, biasGradient: biasGradients[l - 1].base + member * fanIn)
                 }
             } else {
-                Self.gemmIntoZeros(.none, .none, m: p, n: fanIn, k: fanOut,
+                BLAS.gemmStridedBatchedIntoZeros(.none, .none, m: p, n: fanIn, k: fanOut,
                                    a: g, lda: fanOut, strideA: p * fanOut,
                                    b: weights[l].base, ldb: fanIn, strideB: fanOut * fanIn,
                                    c: product.base, ldc: fanIn, strideC: p * fanIn, batch: k)
@@ -245,22 +245,6 @@ final class SIRENMemberBatch {
                 }
             }
         }
-    }
-
-    /// `BLAS.gemmStridedBatched` with β = 0, as β = 1 into C filled with zeros: the same bits
-    /// (OpenBLAS's β = 0 first writes +0 into C, then adds α·A·B to C block by block, exactly as
-    /// it does from the zeros here), but `memset`'s zeros instead of OpenBLAS's scaling pass over
-    /// C — a tenth of a 28×28 SIREN step.
-    private static func gemmIntoZeros(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
-                                      a: UnsafePointer<Float>, lda: Int, strideA: Int,
-                                      b: UnsafePointer<Float>, ldb: Int, strideB: Int,
-                                      c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int, batch: Int) {
-        // C_b spans (rows − 1)·ldc + n elements from c + b·strideC; the members' blocks tile
-        // [0, (batch − 1)·strideC + that).
-        let span = (batch - 1) * strideC + (m - 1) * ldc + n
-        c.update(repeating: 0, count: span)
-        BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, a: a, lda: lda, strideA: strideA,
-                                b: b, ldb: ldb, strideB: strideB, beta: 1, c: c, ldc: ldc, strideC: strideC, batch: batch)
     }
 
     /// `cos[r, i] ← ((column[r]·row[i] + 0)·cos[r, i])·ω₀` over `rows` × `width`, and

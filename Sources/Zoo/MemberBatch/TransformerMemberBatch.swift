@@ -269,7 +269,7 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
         }
         for (k, target) in [o.queries, o.keys, o.values].enumerated() {
             let width = k == 2 ? h * dv : h * dk
-            BLAS.gemm(.none, .none, m: rows, n: width, k: d, a: o.firstNormalized.base, lda: d,
+            BLAS.gemmIntoZeros(.none, .none, m: rows, n: width, k: d, a: o.firstNormalized.base, lda: d,
                       b: stacked[k].base, ldb: width, c: target.base, ldc: width)
         }
         // Per (image, head): P = softmax(Q Kᵀ / √dk), merged = P V, heads side by side.
@@ -280,15 +280,15 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
                 let k = o.keys.base + image * tokens * h * dk + head * dk
                 let v = o.values.base + image * tokens * h * dv + head * dv
                 let p = o.probabilities.base + (image * h + head) * tokens * tokens
-                BLAS.gemm(.none, .transpose, m: tokens, n: tokens, k: dk, alpha: scale, a: q, lda: h * dk,
+                BLAS.gemmIntoZeros(.none, .transpose, m: tokens, n: tokens, k: dk, alpha: scale, a: q, lda: h * dk,
                           b: k, ldb: h * dk, c: p, ldc: tokens)
                 for t in 0..<tokens { Rows.softmax(p + t * tokens, length: tokens) }
-                BLAS.gemm(.none, .none, m: tokens, n: dv, k: tokens, a: p, lda: tokens, b: v, ldb: h * dv,
+                BLAS.gemmIntoZeros(.none, .none, m: tokens, n: dv, k: tokens, a: p, lda: tokens, b: v, ldb: h * dv,
                           c: o.merged.base + image * tokens * h * dv + head * dv, ldc: h * dv)
             }
         }
         attention.output.value.withUnsafeBufferPointer { w in   // [h, dv, D] is [h·dv, D]
-            BLAS.gemm(.none, .none, m: rows, n: d, k: h * dv, a: o.merged.base, lda: h * dv,
+            BLAS.gemmIntoZeros(.none, .none, m: rows, n: d, k: h * dv, a: o.merged.base, lda: h * dv,
                       b: w.baseAddress!, ldb: d, c: o.attended.base, ldc: d)
         }
         var a = UnsafePointer(o.attended.base)
@@ -376,13 +376,13 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
         let attention = block.attention
         var dOutput = Tensor(uninitializedShape: attention.output.shape)    // [h, dv, D] = mergedᵀ·G
         dOutput.withUnsafeMutableBufferPointer { dw in
-            BLAS.gemm(.transpose, .none, m: h * dv, n: d, k: rows, a: o.merged.base, lda: h * dv,
+            BLAS.gemmIntoZeros(.transpose, .none, m: h * dv, n: d, k: rows, a: o.merged.base, lda: h * dv,
                       b: upstream.base, ldb: d, c: dw.baseAddress!, ldc: d)
         }
         record(attention.output, dOutput)
         let mergedGradient = downstream.base                                 // [R, h·dv]
         attention.output.value.withUnsafeBufferPointer { w in
-            BLAS.gemm(.none, .transpose, m: rows, n: h * dv, k: d, a: upstream.base, lda: d,
+            BLAS.gemmIntoZeros(.none, .transpose, m: rows, n: h * dv, k: d, a: upstream.base, lda: d,
                       b: w.baseAddress!, ldb: d, c: mergedGradient, ldc: h * dv)
         }
         let scale = 1 / Float(dk).squareRoot()
@@ -393,15 +393,15 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
                 let p = o.probabilities.base + (image * h + head) * tokens * tokens
                 let g = mergedGradient + vOffset
                 // dV = Pᵀ·G; dP = G·Vᵀ; dS = P ⊙ (dP − Σ dP ⊙ P) / √dk.
-                BLAS.gemm(.transpose, .none, m: tokens, n: dv, k: tokens, a: p, lda: tokens, b: g, ldb: h * dv,
+                BLAS.gemmIntoZeros(.transpose, .none, m: tokens, n: dv, k: tokens, a: p, lda: tokens, b: g, ldb: h * dv,
                           c: valueGradient.base + vOffset, ldc: h * dv)
-                BLAS.gemm(.none, .transpose, m: tokens, n: tokens, k: dv, a: g, lda: h * dv,
+                BLAS.gemmIntoZeros(.none, .transpose, m: tokens, n: tokens, k: dv, a: g, lda: h * dv,
                           b: o.values.base + vOffset, ldb: h * dv, c: ds, ldc: tokens)
                 for t in 0..<tokens { Rows.softmaxPullback(ds + t * tokens, probabilities: p + t * tokens, length: tokens, scale: scale) }
                 // dQ = dS·K; dK = dSᵀ·Q.
-                BLAS.gemm(.none, .none, m: tokens, n: dk, k: tokens, a: ds, lda: tokens, b: o.keys.base + qOffset, ldb: h * dk,
+                BLAS.gemmIntoZeros(.none, .none, m: tokens, n: dk, k: tokens, a: ds, lda: tokens, b: o.keys.base + qOffset, ldb: h * dk,
                           c: queryGradient.base + qOffset, ldc: h * dk)
-                BLAS.gemm(.transpose, .none, m: tokens, n: dk, k: tokens, a: ds, lda: tokens, b: o.queries.base + qOffset, ldb: h * dk,
+                BLAS.gemmIntoZeros(.transpose, .none, m: tokens, n: dk, k: tokens, a: ds, lda: tokens, b: o.queries.base + qOffset, ldb: h * dk,
                           c: keyGradient.base + qOffset, ldc: h * dk)
             }
         }
@@ -410,7 +410,7 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
                                                             (attention.value, valueGradient, h * dv)]
         for (k, (parameter, gradient, width)) in projections.enumerated() {
             // d(stacked [D, h·e]) = LN₁(x)ᵀ·dQ, unstacked to [h, D, e]; dLN₁ += dQ·stackedᵀ.
-            BLAS.gemm(.transpose, .none, m: d, n: width, k: rows, a: o.firstNormalized.base, lda: d,
+            BLAS.gemmIntoZeros(.transpose, .none, m: d, n: width, k: rows, a: o.firstNormalized.base, lda: d,
                       b: gradient.base, ldb: width, c: projectionGradient.base, ldc: width)
             record(parameter, Rows.unstackHeads(projectionGradient.base, shape: parameter.shape))
             BLAS.gemm(.none, .transpose, m: rows, n: d, k: width, a: gradient.base, lda: width,
@@ -447,7 +447,7 @@ private enum Rows {
     static func weightGradient(_ g: UnsafePointer<Float>, rows: Int, outputs: Int, input x: UnsafePointer<Float>, inputs: Int) -> Tensor {
         var t = Tensor(uninitializedShape: [outputs, inputs])
         t.withUnsafeMutableBufferPointer { dw in
-            BLAS.gemm(.transpose, .none, m: outputs, n: inputs, k: rows, a: g, lda: outputs, b: x, ldb: inputs,
+            BLAS.gemmIntoZeros(.transpose, .none, m: outputs, n: inputs, k: rows, a: g, lda: outputs, b: x, ldb: inputs,
                       c: dw.baseAddress!, ldc: inputs)
         }
         return t
@@ -457,7 +457,7 @@ private enum Rows {
     static func inputGradient(_ g: UnsafePointer<Float>, rows: Int, outputs: Int, weight: Tensor, inputs: Int,
                               into dx: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { w in
-            BLAS.gemm(.none, .none, m: rows, n: inputs, k: outputs, a: g, lda: outputs, b: w.baseAddress!, ldb: inputs,
+            BLAS.gemmIntoZeros(.none, .none, m: rows, n: inputs, k: outputs, a: g, lda: outputs, b: w.baseAddress!, ldb: inputs,
                       c: dx, ldc: inputs)
         }
     }
