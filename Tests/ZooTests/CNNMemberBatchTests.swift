@@ -31,30 +31,10 @@ import _TestSupport
         let batch = try CNNMemberBatch(members: [batched], imageShape: [1, 17, 19], capacity: 12)
         let indices = ArraySlice([3, 0, 7, 1, 11, 5, 9])
         let result = batch.step([MemberBatchWork(member: 0, dataset: data, indices: indices)])[0]
-
-        taped.train()
-        let batchImages = Tensor.concatenate(indices.map { images.slice(axis: 0, $0..<($0 + 1)) })
-        let batchLabels = indices.map { labels[$0] }
-        var logits: Tensor? = nil
-        let (loss, gradients) = taped.lossAndGradients { tape in
-            let z = taped(tape.constant(batchImages))
-            logits = z.value
-            return Loss.softmaxCrossEntropy(z, labels: batchLabels)
-        }
-        #expect(abs(result.loss - loss) <= 1e-5 * max(1, abs(loss)), "loss \(result.loss) vs \(loss)")
-        let predicted = try #require(logits).argmax(alongAxis: 1)
-        #expect(result.correct == zip(predicted, batchLabels).filter { $0 == $1 }.count)
-        let named = taped.namedParameters()
-        #expect(Set(result.gradients.keys) == Set(named.map(\.path)))
-        for (path, parameter) in named {
-            let expected = gradients[parameter]
-            let got = try #require(result.gradients[path])
-            #expect(got.shape == expected.shape, "\(path)")
-            let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-3)
-            let worst = zip(got.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 0
-            // Measured: ≤ 3.9e-7 of the largest entry over the 8 cases (Float32 sums in another order).
-            #expect(worst <= 1e-5 * scale, "\(path): largest difference \(worst) of \(scale)")
-        }
+        let worst = try MemberBatchAgreement.largestGradientDifference(result, tapeModel: taped, images: images,
+                                                                       labels: labels, indices: indices)
+        // Measured: ≤ 3.9e-7 of the largest entry over the 8 cases (Float32 sums in another order).
+        #expect(worst <= 1e-5, "largest relative gradient difference \(worst)")
     }
 
     /// Whole members: hyper-parameters sampled from the CNN space (ReLU and tanh, dropout, four
@@ -62,27 +42,12 @@ import _TestSupport
     @Test func cnnMembersAgreeWithTheTapePath() throws {
         var spec = tinySpec(.cnn, members: 8)
         spec.training.checkpointEpochs = [0, 1, 2]
-        let data = try spec.data.load()
         let members = Array(0..<8)
         let hyperparameters = members.map { ZooMemberTrainer.hyperparameters(spec: spec, member: $0) }
         #expect(Set(hyperparameters.compactMap(\.optimizer)).count >= 3)
         #expect(Set(hyperparameters.compactMap(\.activation)).count == 2)
         #expect(hyperparameters.contains { ($0.dropout ?? 0) > 0 })
-        let batched = try ZooMemberTrainer.train(members: members, spec: spec, data: data)
-        var worstWeight: Float = 0, worstAccuracy: Float = 0
-        for member in members {
-            let alone = try ZooMemberTrainer.trainOnTape(member: member, spec: spec, data: data)
-            #expect(batched[member].checkpoints.map(\.epoch) == alone.checkpoints.map(\.epoch))
-            #expect(batched[member].diverged == alone.diverged)
-            for (name, x) in alone.tensors {
-                let y = try #require(batched[member].tensors[name])
-                let scale = max(x.scalars.map(abs).max() ?? 0, 1)
-                worstWeight = max(worstWeight, (zip(x.scalars, y.scalars).map { abs($0 - $1) }.max() ?? 0) / scale)
-            }
-            for (c, d) in zip(batched[member].checkpoints, alone.checkpoints) {
-                worstAccuracy = max(worstAccuracy, abs((c.testAccuracy ?? 0) - (d.testAccuracy ?? 0)))
-            }
-        }
+        let (worstWeight, worstAccuracy) = try MemberBatchAgreement.differenceFromTape(spec: spec, members: members)
         // Measured over these 8 members, 2 epochs of 32-image steps: relative weight difference
         // 2.4e-6, test-accuracy difference 0 (128 test images).
         #expect(worstWeight <= 1e-4, "largest relative weight difference \(worstWeight)")
@@ -92,18 +57,7 @@ import _TestSupport
     @Test func cnnZooBytesDoNotDependOnTheMemberBatch() throws {
         let spec = tinySpec(.cnn, members: 5)
         #expect(spec.effectiveEngine == .memberBatch)
-        var folders: [[String: Data]] = []
-        for k in [1, 2, 5] {
-            let dir = makeTemporaryDirectory("cnn-k\(k)")
-            _ = try ZooGenerator.generate(spec: spec, into: dir, options: .init(workers: 2, memberBatch: k))
-            folders.append(try contents(of: dir).filter { !$0.key.hasPrefix(".") })
-        }
-        #expect(folders[0] == folders[1] && folders[1] == folders[2])
-        let data = try spec.data.load()
-        let together = try ZooMemberTrainer.train(members: Array(0..<5), spec: spec, data: data)
-        let other = try ZooMemberTrainer.train(members: [4, 1], spec: spec, data: data)
-        #expect(together[4].checkpoints == other[0].checkpoints && together[4].tensors == other[0].tensors)
-        #expect(together[1].tensors == other[1].tensors)
+        try MemberBatchAgreement.expectBytesIndependentOfTheBatch(spec, ks: [1, 2, 5], subset: [4, 1])
     }
 
     @Test func aDivergingCNNDoesNotChangeTheOthers() throws {

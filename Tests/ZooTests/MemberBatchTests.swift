@@ -75,14 +75,7 @@ import _TestSupport
     }
 
     @Test func zooBytesDoNotDependOnTheMemberBatch() throws {
-        let spec = tinySpec(.siren, members: 7)
-        var folders: [[String: Data]] = []
-        for k in [1, 3, 7] {
-            let dir = makeTemporaryDirectory("siren-k\(k)")
-            _ = try ZooGenerator.generate(spec: spec, into: dir, options: .init(workers: 2, memberBatch: k))
-            folders.append(try contents(of: dir).filter { !$0.key.hasPrefix(".") })
-        }
-        #expect(folders[0] == folders[1] && folders[1] == folders[2])
+        try MemberBatchAgreement.expectBytesIndependentOfTheBatch(tinySpec(.siren, members: 7), ks: [1, 3, 7], subset: [3, 1])
     }
 
     @Test func aDivergingMemberDoesNotPoisonItsBatch() throws {
@@ -200,19 +193,8 @@ import _TestSupport
     }
 
     @Test func mlpZooBytesDoNotDependOnTheMemberBatch() throws {
-        let spec = tinySpec(.mlp, members: 7)
-        var folders: [[String: Data]] = []
-        for k in [1, 3, 7] {    // one member per batch … all members in one batch
-            let dir = makeTemporaryDirectory("mlp-k\(k)")
-            _ = try ZooGenerator.generate(spec: spec, into: dir, options: .init(workers: 2, memberBatch: k))
-            folders.append(try contents(of: dir).filter { !$0.key.hasPrefix(".") })
-        }
-        #expect(folders[0] == folders[1] && folders[1] == folders[2])
-        let data = try spec.data.load()
-        let together = try ZooMemberTrainer.train(members: Array(0..<7), spec: spec, data: data)
-        let other = try ZooMemberTrainer.train(members: [5, 2], spec: spec, data: data)
-        #expect(together[5].checkpoints == other[0].checkpoints && together[5].tensors == other[0].tensors)
-        #expect(together[2].tensors == other[1].tensors)
+        // One member per batch … all members in one batch.
+        try MemberBatchAgreement.expectBytesIndependentOfTheBatch(tinySpec(.mlp, members: 7), ks: [1, 3, 7], subset: [5, 2])
     }
 
     @Test func anAbsurdMemberBatchIsRefusedWithTheBytesItNeeds() throws {

@@ -41,31 +41,11 @@ import _TestSupport
         let batch = try TransformerMemberBatch(members: [batched], imageShape: [1, side, side], capacity: 10)
         let indices = ArraySlice([4, 0, 9, 2, 7, 1])
         let result = batch.step([MemberBatchWork(member: 0, dataset: data, indices: indices)])[0]
-
-        taped.train()
-        let batchImages = Tensor.concatenate(indices.map { images.slice(axis: 0, $0..<($0 + 1)) })
-        let batchLabels = indices.map { labels[$0] }
-        var logits: Tensor? = nil
-        let (loss, gradients) = taped.lossAndGradients { tape in
-            let z = taped(tape.constant(batchImages))
-            logits = z.value
-            return Loss.softmaxCrossEntropy(z, labels: batchLabels)
-        }
-        #expect(abs(result.loss - loss) <= 1e-5 * max(1, abs(loss)), "loss \(result.loss) vs \(loss)")
-        let predicted = try #require(logits).argmax(alongAxis: 1)
-        #expect(result.correct == zip(predicted, batchLabels).filter { $0 == $1 }.count)
-        let named = taped.namedParameters()
-        #expect(Set(result.gradients.keys) == Set(named.map(\.path)))
-        for (path, parameter) in named {
-            let expected = gradients[parameter]
-            let got = try #require(result.gradients[path])
-            #expect(got.shape == expected.shape, "\(path)")
-            let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-3)
-            let worst = zip(got.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 0
-            // Measured: ≤ 4.8e-6 of the largest entry over the 4 cases (Float32 sums in another order,
-            // the softmax through VectorExp).
-            #expect(worst <= 2e-5 * scale, "\(path): largest difference \(worst) of \(scale)")
-        }
+        let worst = try MemberBatchAgreement.largestGradientDifference(result, tapeModel: taped, images: images,
+                                                                       labels: labels, indices: indices)
+        // Measured: ≤ 4.8e-6 of the largest entry over the 4 cases (Float32 sums in another order,
+        // the softmax through VectorExp).
+        #expect(worst <= 2e-5, "largest relative gradient difference \(worst)")
     }
 
     /// Whole members of the zoo recipe (shared start, init_std on every layer, warm-up + cosine,
@@ -75,23 +55,7 @@ import _TestSupport
         #expect(spec.effectiveEngine == .memberBatch)
         spec.training.epochs = 2
         spec.training.checkpointEpochs = [0, 1, 2]
-        let data = try spec.data.load()
-        let members = Array(0..<4)
-        let batched = try ZooMemberTrainer.train(members: members, spec: spec, data: data)
-        var worstWeight: Float = 0, worstAccuracy: Float = 0
-        for member in members {
-            let alone = try ZooMemberTrainer.trainOnTape(member: member, spec: spec, data: data)
-            #expect(batched[member].checkpoints.map(\.epoch) == alone.checkpoints.map(\.epoch))
-            #expect(batched[member].diverged == alone.diverged)
-            for (name, x) in alone.tensors {
-                let y = try #require(batched[member].tensors[name])
-                let scale = max(x.scalars.map(abs).max() ?? 0, 1)
-                worstWeight = max(worstWeight, (zip(x.scalars, y.scalars).map { abs($0 - $1) }.max() ?? 0) / scale)
-            }
-            for (c, d) in zip(batched[member].checkpoints, alone.checkpoints) {
-                worstAccuracy = max(worstAccuracy, abs((c.testAccuracy ?? 0) - (d.testAccuracy ?? 0)))
-            }
-        }
+        let (worstWeight, worstAccuracy) = try MemberBatchAgreement.differenceFromTape(spec: spec, members: Array(0..<4))
         // Measured over these 4 members: relative weight difference 2.1e-7, test-accuracy
         // difference 0 (64 test images).
         #expect(worstWeight <= 1e-4, "largest relative weight difference \(worstWeight)")
@@ -99,19 +63,7 @@ import _TestSupport
     }
 
     @Test func transformerZooBytesDoNotDependOnTheMemberBatch() throws {
-        let spec = tinySpec(.transformer, members: 4)
-        var folders: [[String: Data]] = []
-        for k in [1, 4] {
-            let dir = makeTemporaryDirectory("transformer-k\(k)")
-            _ = try ZooGenerator.generate(spec: spec, into: dir, options: .init(workers: 2, memberBatch: k))
-            folders.append(try contents(of: dir).filter { !$0.key.hasPrefix(".") })
-        }
-        #expect(folders[0] == folders[1])
-        let data = try spec.data.load()
-        let together = try ZooMemberTrainer.train(members: Array(0..<4), spec: spec, data: data)
-        let other = try ZooMemberTrainer.train(members: [3, 1], spec: spec, data: data)
-        #expect(together[3].checkpoints == other[0].checkpoints && together[3].tensors == other[0].tensors)
-        #expect(together[1].tensors == other[1].tensors)
+        try MemberBatchAgreement.expectBytesIndependentOfTheBatch(tinySpec(.transformer, members: 4), ks: [1, 4], subset: [3, 1])
     }
 
     /// Networks other than the zoo's are refused with a message, not trained wrongly.

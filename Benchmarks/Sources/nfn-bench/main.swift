@@ -74,6 +74,16 @@ func batchedAgainstTape(_ name: String, batched: [Double], tape: [Double]) -> Be
                               60_000 / median(tape), median(tape) / median(batched)))
 }
 
+/// A zoo-throughput row: our time per member against PyTorch's (nil: PyTorch not installed).
+func memberAgainstPyTorch(_ name: String, ours: [Double], pytorch: [Double]?, reference: String) -> BenchmarkRow {
+    BenchmarkRow(name: name, ours_median_ms: median(ours),
+                 reference: pytorch == nil ? "PyTorch (not installed: skipped)" : reference,
+                 reference_median_ms: pytorch.map(median),
+                 ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
+                 ratio: pytorch.map { median(ours) / median($0) },
+                 note: pytorch.map { String(format: "PyTorch %.0f members/min/core", 60_000 / median($0)) })
+}
+
 /// Time per member of the tape engine and of `spec`'s member batch on the same members (one
 /// member per call, as `nfn zoo generate` runs them at the automatic K = 1), alternating by round.
 func timeEngines(spec: ZooSpec, data: ZooData, rounds: Int, members: Int) -> (tape: [Double], batched: [Double]) {
@@ -202,13 +212,8 @@ if !metanetworksOnly && !treesOnly {
     }
     rows.append(batchedAgainstTape("CNN zoo member (2 epochs × 4,000 images + 2,000 test): channels-last member batch vs the tape, one core",
                                    batched: batched, tape: tape))
-    rows.append(BenchmarkRow(name: "CNN zoo member: channels-last member batch vs PyTorch (same loop), one core",
-                             ours_median_ms: median(batched),
-                             reference: available ? "PyTorch CPU (same loop)" : "PyTorch (not installed: skipped)",
-                             reference_median_ms: available ? median(refs) : nil,
-                             ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
-                             ratio: available ? median(batched) / median(refs) : nil,
-                             note: available ? String(format: "PyTorch %.0f members/min/core", 60_000 / median(refs)) : nil))
+    rows.append(memberAgainstPyTorch("CNN zoo member: channels-last member batch vs PyTorch (same loop), one core",
+                                     ours: batched, pytorch: available ? refs : nil, reference: "PyTorch CPU (same loop)"))
 }
 
 // 3, transformers. Transformer zoo throughput at the zoo recipe (reference initialisation, warm-up
@@ -263,13 +268,9 @@ if !metanetworksOnly && !treesOnly {
     }
     rows.append(batchedAgainstTape("SIREN zoo member (784 px, [32, 32], 200 Adam steps): batched fitter (K = \(k)) vs the tape, one core",
                                    batched: batched, tape: tape))
-    rows.append(BenchmarkRow(name: "SIREN zoo member: batched fitter (K = \(k)) vs PyTorch bmm-batched fit of \(pytorchK), one core",
-                             ours_median_ms: median(batched),
-                             reference: available ? "PyTorch CPU (one batched model, per-member Adam)" : "PyTorch (not installed: skipped)",
-                             reference_median_ms: available ? median(refs) : nil,
-                             ratio_kind: "ours time per member ÷ PyTorch's (≤ 1 is no slower)",
-                             ratio: available ? median(batched) / median(refs) : nil,
-                             note: available ? String(format: "PyTorch %.0f members/min/core", 60_000 / median(refs)) : nil))
+    rows.append(memberAgainstPyTorch("SIREN zoo member: batched fitter (K = \(k)) vs PyTorch bmm-batched fit of \(pytorchK), one core",
+                                     ours: batched, pytorch: available ? refs : nil,
+                                     reference: "PyTorch CPU (one batched model, per-member Adam)"))
 }
 
 // 3c. MLP zoo throughput at the zoo's recipe (hidden [32, 32], batch 64, 2 epochs) on 2,000

@@ -26,7 +26,7 @@ import Autograd
 /// not chunked), so weights agree to Float32 reassociation, not bit for bit; the test
 /// `cnnMembersAgreeWithTheTapePath` states the measured difference. Which engine made a zoo is in
 /// its spec (``ZooEngine``).
-final class CNNMemberBatch: ClassifierMemberBatch {
+final class CNNMemberBatch: SequentialMemberBatch {
     /// One valid (unpadded) convolution of the network in channels-last form.
     private struct ConvolutionShape {
         let inChannels: Int, height: Int, width: Int
@@ -72,6 +72,10 @@ final class CNNMemberBatch: ClassifierMemberBatch {
     private let classifierPaths: (weight: String, bias: String)
 
     var count: Int { members.count }
+    var classCount: Int { classes }
+    var lossBuffers: (logits: FloatBuffer, logProbabilities: FloatBuffer, logitGradient: FloatBuffer) {
+        (logits, logProbabilities, logitGradient)
+    }
 
     /// - Parameters:
     ///   - members: networks of one architecture (activations and dropout rates may differ).
@@ -149,46 +153,10 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         classifierPaths = try pathsOf(weight: first.classifier.weight, bias: first.classifier.bias)
     }
 
-    // MARK: Steps and evaluation
-
-    func step(_ work: [MemberBatchWork]) -> [MemberBatchStepResult] {
-        work.map { w in
-            let rows = w.indices.count
-            precondition(rows > 0 && rows <= capacity, "a CNN member batch step of \(rows) images exceeds \(capacity)")
-            let member = members[w.member]
-            gatherImages(w.dataset, indices: w.indices)
-            forward(member, rows: rows, training: true)
-            let labels = w.indices.map { w.dataset.labels[$0] }
-            let (loss, correct) = SoftmaxCrossEntropyRows.lossAndGradient(
-                logits: logits.base, labels: labels, classes: classes,
-                logProbabilities: logProbabilities.base, gradient: logitGradient.base)
-            return MemberBatchStepResult(loss: loss, correct: correct, gradients: backward(member, rows: rows))
-        }
-    }
-
-    /// Evaluation runs in chunks of ``capacity`` images whatever `batchSize` asks: the chunking
-    /// changes no number (each image is computed on its own), only the buffers it would need.
-    func evaluate(member: Int, on dataset: LabeledImageDataset, batchSize: Int) -> (loss: Float, accuracy: Float) {
-        let network = members[member]
-        var lossSum: Double = 0, correct = 0
-        for start in stride(from: 0, to: dataset.count, by: capacity) {
-            let indices = start..<Swift.min(dataset.count, start + capacity)
-            gatherImages(dataset, indices: ArraySlice(indices))
-            forward(network, rows: indices.count, training: false)
-            let (sum, hits) = SoftmaxCrossEntropyRows.evaluate(
-                logits: logits.base, labels: indices.map { dataset.labels[$0] }, classes: classes,
-                logProbabilities: logProbabilities.base)
-            lossSum += sum
-            correct += hits
-        }
-        let n = Swift.max(dataset.count, 1)
-        return (Float(lossSum / Double(n)), Float(correct) / Float(n))
-    }
-
     // MARK: Forward
 
     /// Copies the images at `indices` into ``input``, channels-last.
-    private func gatherImages(_ dataset: LabeledImageDataset, indices: ArraySlice<Int>) {
+    func load(_ dataset: LabeledImageDataset, indices: ArraySlice<Int>) {
         let (c, h, w) = (inputImageShape[0], inputImageShape[1], inputImageShape[2])
         precondition(dataset.imageShape == inputImageShape, "images of \(dataset.imageShape) do not match the CNN's \(inputImageShape)")
         let plane = h * w, image = c * plane
@@ -204,9 +172,10 @@ final class CNNMemberBatch: ClassifierMemberBatch {
         }
     }
 
-    /// Runs `network` on the first `rows` images of ``input``, leaving every layer's buffers and
-    /// the logits; in training mode with dropout, draws the network's masks as the tape would.
-    private func forward(_ network: SmallCNN, rows: Int, training: Bool) {
+    /// Runs member `member` on the first `rows` images of ``input``, leaving every layer's buffers
+    /// and the logits; in training mode with dropout, draws the network's masks as the tape would.
+    func forward(member: Int, images rows: Int, training: Bool) {
+        let network = members[member]
         let convs = [network.conv1, network.conv2, network.conv3]
         let rate = training ? network.dropout.rate : 0
         var x = UnsafePointer(input.base)
@@ -331,8 +300,9 @@ final class CNNMemberBatch: ClassifierMemberBatch {
     // MARK: Backward
 
     /// The gradients of the step's loss (dL/dlogits in ``logitGradient``) with respect to every
-    /// parameter of `network`, by parameter path, in the parameters' own shapes.
-    private func backward(_ network: SmallCNN, rows: Int) -> [String: Tensor] {
+    /// parameter of member `member`, by parameter path, in the parameters' own shapes.
+    func backward(member: Int, images rows: Int) -> [String: Tensor] {
+        let network = members[member]
         var gradients: [String: Tensor] = [:]
         let last = convolutions[convolutions.count - 1]
         let f = last.outChannels, p = last.pixels

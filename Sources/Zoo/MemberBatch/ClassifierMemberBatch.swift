@@ -41,6 +41,61 @@ protocol ClassifierMemberBatch: AnyObject {
     func evaluate(member: Int, on dataset: LabeledImageDataset, batchSize: Int) -> (loss: Float, accuracy: Float)
 }
 
+/// A member batch whose members run one after another through one set of buffers
+/// (``CNNMemberBatch``, ``TransformerMemberBatch``): its step and its evaluation are the same walk
+/// for every network — load the images, run the member forward, the softmax cross-entropy on the
+/// logits, then (training) the backward pass — and only the network's own passes differ.
+protocol SequentialMemberBatch: ClassifierMemberBatch {
+    /// The largest mini-batch a step may bring; evaluation runs in chunks of this many images.
+    var capacity: Int { get }
+    /// The classifier's outputs.
+    var classCount: Int { get }
+    /// `[capacity, classes]` each: the logits ``forward(member:images:training:)`` writes, the
+    /// log-probabilities, and dL/dlogits, which ``backward(member:images:)`` reads.
+    var lossBuffers: (logits: FloatBuffer, logProbabilities: FloatBuffer, logitGradient: FloatBuffer) { get }
+    /// Copies the images at `indices` into the input buffers.
+    func load(_ dataset: LabeledImageDataset, indices: ArraySlice<Int>)
+    /// Runs member `member` on the first `images` loaded images (in training mode with its dropout).
+    func forward(member: Int, images: Int, training: Bool)
+    /// The gradients of the loss whose dL/dlogits is in ``lossBuffers``, by parameter path.
+    func backward(member: Int, images: Int) -> [String: Tensor]
+}
+
+extension SequentialMemberBatch {
+    func step(_ work: [MemberBatchWork]) -> [MemberBatchStepResult] {
+        let buffers = lossBuffers
+        return work.map { w in
+            let images = w.indices.count
+            precondition(images > 0 && images <= capacity, "a member batch step of \(images) images exceeds \(capacity)")
+            load(w.dataset, indices: w.indices)
+            forward(member: w.member, images: images, training: true)
+            let (loss, correct) = SoftmaxCrossEntropyRows.lossAndGradient(
+                logits: buffers.logits.base, labels: w.indices.map { w.dataset.labels[$0] }, classes: classCount,
+                logProbabilities: buffers.logProbabilities.base, gradient: buffers.logitGradient.base)
+            return MemberBatchStepResult(loss: loss, correct: correct, gradients: backward(member: w.member, images: images))
+        }
+    }
+
+    /// Evaluation runs in chunks of ``capacity`` images whatever `batchSize` asks: the capacity
+    /// depends on the spec and data only, so a member's numbers never change with its company.
+    func evaluate(member: Int, on dataset: LabeledImageDataset, batchSize: Int) -> (loss: Float, accuracy: Float) {
+        let buffers = lossBuffers
+        var lossSum: Double = 0, correct = 0
+        for start in stride(from: 0, to: dataset.count, by: capacity) {
+            let indices = start..<Swift.min(dataset.count, start + capacity)
+            load(dataset, indices: ArraySlice(indices))
+            forward(member: member, images: indices.count, training: false)
+            let (sum, hits) = SoftmaxCrossEntropyRows.evaluate(
+                logits: buffers.logits.base, labels: indices.map { dataset.labels[$0] }, classes: classCount,
+                logProbabilities: buffers.logProbabilities.base)
+            lossSum += sum
+            correct += hits
+        }
+        let n = Swift.max(dataset.count, 1)
+        return (Float(lossSum / Double(n)), Float(correct) / Float(n))
+    }
+}
+
 /// Softmax cross-entropy on rows of logits kept in a member batch's own buffers, with the same
 /// arithmetic as ``Loss/softmaxCrossEntropy(_:labels:)`` and ``ClassifierTraining/evaluate(_:on:batchSize:)``:
 /// the log-softmax lane by lane, the loss summed in Double, the first index of the largest logit

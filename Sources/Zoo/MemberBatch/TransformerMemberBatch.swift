@@ -20,7 +20,7 @@ import Datasets
 /// ``CNNMemberBatch``, members run one after another through one set of buffers (a member's GEMMs
 /// already span `batch × tokens` rows), a member's numbers never depend on its batch, and they
 /// agree with the tape to Float32 reassociation (test `transformerStepEqualsTheTape`).
-final class TransformerMemberBatch: ClassifierMemberBatch {
+final class TransformerMemberBatch: SequentialMemberBatch {
     /// One encoder block's activations for a mini-batch (rows = images·tokens).
     private struct BlockBuffers {
         let firstNormalized: FloatBuffer     // [R, D], LN₁(x)
@@ -78,6 +78,10 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
     private let parameterPaths: [[ObjectIdentifier: String]]
 
     var count: Int { members.count }
+    var classCount: Int { configuration.classes }
+    var lossBuffers: (logits: FloatBuffer, logProbabilities: FloatBuffer, logitGradient: FloatBuffer) {
+        (logits, logProbabilities, logitGradient)
+    }
 
     /// - Throws: ``ZooError/invalidSpec(_:)`` when there are no members, their configurations
     ///   differ, or the network is not the zoo's (affine norms, skips, attention biases, patches
@@ -157,47 +161,11 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
         }
     }
 
-    // MARK: Steps and evaluation
-
-    func step(_ work: [MemberBatchWork]) -> [MemberBatchStepResult] {
-        work.map { w in
-            let images = w.indices.count
-            precondition(images > 0 && images <= capacity, "a transformer member batch step of \(images) images exceeds \(capacity)")
-            let member = members[w.member]
-            gatherPatches(w.dataset, indices: w.indices)
-            forward(member, images: images, training: true)
-            let labels = w.indices.map { w.dataset.labels[$0] }
-            let (loss, correct) = SoftmaxCrossEntropyRows.lossAndGradient(
-                logits: logits.base, labels: labels, classes: configuration.classes,
-                logProbabilities: logProbabilities.base, gradient: logitGradient.base)
-            return MemberBatchStepResult(loss: loss, correct: correct,
-                                         gradients: backward(member, paths: parameterPaths[w.member], images: images))
-        }
-    }
-
-    /// Evaluation runs in chunks of ``capacity`` images (each image is computed on its own).
-    func evaluate(member: Int, on dataset: LabeledImageDataset, batchSize: Int) -> (loss: Float, accuracy: Float) {
-        let network = members[member]
-        var lossSum: Double = 0, correct = 0
-        for start in stride(from: 0, to: dataset.count, by: capacity) {
-            let indices = start..<Swift.min(dataset.count, start + capacity)
-            gatherPatches(dataset, indices: ArraySlice(indices))
-            forward(network, images: indices.count, training: false)
-            let (sum, hits) = SoftmaxCrossEntropyRows.evaluate(
-                logits: logits.base, labels: indices.map { dataset.labels[$0] }, classes: configuration.classes,
-                logProbabilities: logProbabilities.base)
-            lossSum += sum
-            correct += hits
-        }
-        let n = Swift.max(dataset.count, 1)
-        return (Float(lossSum / Double(n)), Float(correct) / Float(n))
-    }
-
     // MARK: Forward
 
     /// Row (image, token) of ``patches``: the token's P×P patch of every channel, in the patch
     /// embedding's weight order (c, i, j).
-    private func gatherPatches(_ dataset: LabeledImageDataset, indices: ArraySlice<Int>) {
+    func load(_ dataset: LabeledImageDataset, indices: ArraySlice<Int>) {
         let c = configuration, p = c.patchSize, s = c.imageSize, side = s / p
         precondition(dataset.imageShape == [c.inputChannels, s, s], "images of \(dataset.imageShape) do not fit the transformer")
         let image = c.inputChannels * s * s
@@ -220,7 +188,8 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
         }
     }
 
-    private func forward(_ network: SmallTransformer, images: Int, training: Bool) {
+    func forward(member: Int, images: Int, training: Bool) {
+        let network = members[member]
         let c = configuration, d = c.modelDimension, rows = images * tokens
         // Patch embedding, then the positional encoding.
         Rows.linear(patches.base, rows: rows, inputs: patchFloats, weight: network.patchEmbedding.weight.value,
@@ -314,7 +283,8 @@ final class TransformerMemberBatch: ClassifierMemberBatch {
 
     // MARK: Backward
 
-    private func backward(_ network: SmallTransformer, paths: [ObjectIdentifier: String], images: Int) -> [String: Tensor] {
+    func backward(member: Int, images: Int) -> [String: Tensor] {
+        let network = members[member], paths = parameterPaths[member]
         let c = configuration, d = c.modelDimension, rows = images * tokens
         var gradients: [String: Tensor] = [:]
         func record(_ parameter: Parameter?, _ value: Tensor) {
