@@ -34,6 +34,17 @@ public enum FloatLanes {
         return unsafeBitCast(unsafeBitCast(e, to: SIMD8<UInt32>.self) &+ (nBits &<< 23), to: Lanes.self)
     }
 
+    /// `out[i] = kernel(x[i])` eight lanes at a time for `i < count` (`out` may be `x`); the tail's
+    /// lanes are zero-padded, so an element's result never depends on its position.
+    @inlinable @inline(__always)
+    static func map(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, _ kernel: (Lanes) -> Lanes) {
+        var i = 0
+        while i < count {
+            store(kernel(load(x, i, count)), out, i, count)
+            i += 8
+        }
+    }
+
     /// Lanes `i ..< i + 8` of `p`, zero-padded past `count`.
     @inlinable @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int, _ count: Int) -> Lanes {

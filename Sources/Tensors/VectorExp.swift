@@ -23,10 +23,6 @@ public enum VectorExp {
     /// `out[i] = e^x[i]` for `i < count` (`out` may be `x`).
     @inlinable
     public static func exp(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i < count {
-            FloatLanes.store(kernel(FloatLanes.load(x, i, count)), out, i, count)
-            i += 8
-        }
+        FloatLanes.map(x, into: out, count: count, kernel)
     }
 }

@@ -37,10 +37,6 @@ public enum VectorTanh {
     /// `out[i] = tanh(x[i])` for `i < count` (`out` may be `x`).
     @inlinable
     public static func tanh(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i < count {
-            FloatLanes.store(kernel(FloatLanes.load(x, i, count)), out, i, count)
-            i += 8
-        }
+        FloatLanes.map(x, into: out, count: count, kernel)
     }
 }

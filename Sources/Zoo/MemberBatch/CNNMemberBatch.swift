@@ -213,16 +213,8 @@ final class CNNMemberBatch: SequentialMemberBatch {
         }
         // Global average pooling over each image's pixels, then the classifier.
         let last = convolutions[convolutions.count - 1]
-        let p = last.pixels, f = last.outChannels, scale = 1 / Float(p)
-        for image in 0..<rows {
-            let d = pooled.base + image * f
-            d.update(repeating: 0, count: f)
-            for q in 0..<p {
-                let s = x + (image * p + q) * f
-                for o in 0..<f { d[o] += s[o] }
-            }
-            for o in 0..<f { d[o] *= scale }
-        }
+        let f = last.outChannels
+        RowKernels.meanOfRowGroups(x, groups: rows, rowsPerGroup: last.pixels, width: f, into: pooled.base)
         network.classifier.bias!.value.withUnsafeBufferPointer { bias in
             RowKernels.fill(logits.base, rows: rows, with: bias.baseAddress!, width: classes)
         }
@@ -322,14 +314,7 @@ final class CNNMemberBatch: SequentialMemberBatch {
                       b: w.baseAddress!, ldb: f, c: pooledGradient.base, ldc: f)
         }
         // Global average pooling: every pixel of an image gets its channel's gradient / P.
-        let scale = 1 / Float(p)
-        for image in 0..<rows {
-            let s = pooledGradient.base + image * f
-            for q in 0..<p {
-                let d = upstream.base + (image * p + q) * f
-                for o in 0..<f { d[o] = s[o] * scale }
-            }
-        }
+        RowKernels.meanOfRowGroupsPullback(pooledGradient.base, groups: rows, rowsPerGroup: p, width: f, into: upstream.base)
         let rate = network.dropout.rate
         for l in stride(from: convolutions.count - 1, through: 0, by: -1) {
             let shape = convolutions[l]
@@ -395,6 +380,33 @@ enum RowKernels {
             for r in 0..<rows { store(a, d + r * 16); store(b, d + r * 16 + 8) }
         } else {
             for r in 0..<rows { RowKernels.copy(row, to: d + r * width, count: width) }
+        }
+    }
+
+    /// `out[g] = mean of rows g·r ..< (g + 1)·r` of `x` (`width` floats each): global average
+    /// pooling of channels-last images, mean pooling of token rows.
+    static func meanOfRowGroups(_ x: UnsafePointer<Float>, groups: Int, rowsPerGroup r: Int, width: Int,
+                                into out: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(r)
+        for g in 0..<groups {
+            let d = out + g * width
+            d.update(repeating: 0, count: width)
+            for row in 0..<r { add(x + (g * r + row) * width, to: d, count: width) }
+            for k in 0..<width { d[k] *= scale }
+        }
+    }
+
+    /// The pullback of ``meanOfRowGroups(_:groups:rowsPerGroup:width:into:)``: every row of group
+    /// g gets `gradient[g] / r`.
+    static func meanOfRowGroupsPullback(_ gradient: UnsafePointer<Float>, groups: Int, rowsPerGroup r: Int, width: Int,
+                                        into dx: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(r)
+        for g in 0..<groups {
+            let s = gradient + g * width
+            for row in 0..<r {
+                let d = dx + (g * r + row) * width
+                for k in 0..<width { d[k] = s[k] * scale }
+            }
         }
     }
 

@@ -209,16 +209,7 @@ final class TransformerMemberBatch: SequentialMemberBatch {
         }
         Rows.layerNorm(x, rows: rows, width: d, epsilon: network.finalNorm.epsilon, into: finalNormalized.base, inverseStd: finalInverseStd.base)
         // Mean over tokens, then Dense → ReLU → Dense.
-        let scale = 1 / Float(tokens)
-        for image in 0..<images {
-            let out = pooled.base + image * d
-            out.update(repeating: 0, count: d)
-            for t in 0..<tokens {
-                let row = finalNormalized.base + (image * tokens + t) * d
-                for k in 0..<d { out[k] += row[k] }
-            }
-            for k in 0..<d { out[k] *= scale }
-        }
+        RowKernels.meanOfRowGroups(finalNormalized.base, groups: images, rowsPerGroup: tokens, width: d, into: pooled.base)
         Rows.linear(pooled.base, rows: images, inputs: d, weight: network.classifierHidden.weight.value,
                     bias: network.classifierHidden.bias!.value, outputs: d, into: classifierPre.base)
         RowKernels.relu(classifierPre.base, into: classifierHidden.base, count: images * d)
@@ -300,14 +291,7 @@ final class TransformerMemberBatch: SequentialMemberBatch {
         record(hid.bias, Rows.columnSums(smallGradient.base, rows: images, width: d))
         Rows.inputGradient(smallGradient.base, rows: images, outputs: d, weight: hid.weight.value, inputs: d, into: pooledGradient.base)
         // Mean over tokens, then the final LayerNorm.
-        let scale = 1 / Float(tokens)
-        for image in 0..<images {
-            let g = pooledGradient.base + image * d
-            for t in 0..<tokens {
-                let row = downstream.base + (image * tokens + t) * d
-                for k in 0..<d { row[k] = g[k] * scale }
-            }
-        }
+        RowKernels.meanOfRowGroupsPullback(pooledGradient.base, groups: images, rowsPerGroup: tokens, width: d, into: downstream.base)
         Rows.layerNormPullback(downstream.base, normalized: finalNormalized.base, inverseStd: finalInverseStd.base,
                                rows: rows, width: d, into: upstream.base)
         for b in stride(from: network.blocks.count - 1, through: 0, by: -1) {
