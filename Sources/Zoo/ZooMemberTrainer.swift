@@ -233,7 +233,7 @@ public enum ZooMemberTrainer {
     }
 
     /// Trains classifier members together in the member batch `makeBatch` builds from their
-    /// networks and the largest mini-batch any of them brings; step for step what
+    /// networks and a capacity (the spec's batch size, at most the training pool); step for step what
     /// ``trainClassifier(member:model:hyperparameters:spec:data:root:)`` does for one: each
     /// member's own subset, batch order, optimizer and learning-rate schedule, the epoch's training
     /// metrics averaged over its batches as measured before their updates, a test evaluation at

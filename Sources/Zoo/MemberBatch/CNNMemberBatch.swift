@@ -43,8 +43,8 @@ final class CNNMemberBatch: SequentialMemberBatch {
         var run: Int { kernelWidth * inChannels }
     }
 
+    /// The member networks; their parameter values are the master copy the optimizers update.
     let members: [SmallCNN]
-    var networks: [Module & Layer] { members }
     /// The largest mini-batch a step may bring (evaluation runs in chunks of this many images).
     let capacity: Int
     private let convolutions: [ConvolutionShape]
@@ -71,7 +71,6 @@ final class CNNMemberBatch: SequentialMemberBatch {
     private let convolutionPaths: [(weight: String, bias: String)]
     private let classifierPaths: (weight: String, bias: String)
 
-    var count: Int { members.count }
     var classCount: Int { classes }
     var lossBuffers: (logits: FloatBuffer, logProbabilities: FloatBuffer, logitGradient: FloatBuffer) {
         (logits, logProbabilities, logitGradient)

@@ -29,9 +29,6 @@ struct MemberBatchStepResult {
 /// gradients it returns. Members never mix: a member's numbers do not depend on which members
 /// share its batch.
 protocol ClassifierMemberBatch: AnyObject {
-    /// The member networks; their parameter values are the master copy the optimizers update.
-    var networks: [Module & Layer] { get }
-
     /// Runs one training step's forward and backward pass for every member in `work` (each member
     /// at most once) with the members' current parameters, and returns one result per entry of
     /// `work`, in its order. Updates nothing.

@@ -29,7 +29,6 @@ import Training
 final class MLPMemberBatch: ClassifierMemberBatch {
     /// The member networks; their parameter values are the master copy the optimizers update.
     let members: [ImageMLP]
-    var networks: [Module & Layer] { members }
     /// `[inputs, hidden…, classes]`.
     let widths: [Int]
     /// The largest mini-batch a step may bring.

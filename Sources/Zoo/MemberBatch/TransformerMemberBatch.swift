@@ -42,8 +42,8 @@ final class TransformerMemberBatch: SequentialMemberBatch {
         let blockOutput: FloatBuffer         // [R, D], after dropout
     }
 
+    /// The member networks; their parameter values are the master copy the optimizers update.
     let members: [SmallTransformer]
-    var networks: [Module & Layer] { members }
     let capacity: Int
     private let configuration: SmallTransformer.Configuration
     private let tokens: Int
@@ -77,7 +77,6 @@ final class TransformerMemberBatch: SequentialMemberBatch {
     /// Per member: its parameters' paths (the same paths, but each member's own objects).
     private let parameterPaths: [[ObjectIdentifier: String]]
 
-    var count: Int { members.count }
     var classCount: Int { configuration.classes }
     var lossBuffers: (logits: FloatBuffer, logProbabilities: FloatBuffer, logitGradient: FloatBuffer) {
         (logits, logProbabilities, logitGradient)
