@@ -81,4 +81,22 @@ enum MemberBatchAgreement {
             #expect(together[member].tensors == output.tensors, "member \(member)")
         }
     }
+
+    /// Trains every member of `spec` (whose space makes some diverge) as one batch; expects some
+    /// members to diverge and some not, and the healthy ones trained without the diverging ones
+    /// to come out the same bits. Returns the batch's outputs and which members diverged.
+    static func trainWithSomeDiverging(_ spec: ZooSpec, data: ZooData) throws
+        -> (outputs: [ZooMemberTrainer.Output], diverged: [Int], healthy: [Int]) {
+        let all = Array(0..<spec.members)
+        let batched = try ZooMemberTrainer.train(members: all, spec: spec, data: data)
+        let diverged = all.filter { batched[$0].diverged }
+        let healthy = all.filter { !batched[$0].diverged }
+        #expect(!diverged.isEmpty && !healthy.isEmpty, "diverged: \(diverged)")
+        let without = try ZooMemberTrainer.train(members: healthy, spec: spec, data: data)
+        for (member, output) in zip(healthy, without) {
+            #expect(output.checkpoints == batched[member].checkpoints, "member \(member)")
+            #expect(output.tensors == batched[member].tensors, "member \(member)")
+        }
+        return (batched, diverged, healthy)
+    }
 }
